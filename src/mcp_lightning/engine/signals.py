@@ -1,0 +1,92 @@
+"""The economic signals the decision rules read, derived once per channel from its context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from mcp_lightning.domain.context import ChannelContext
+from mcp_lightning.engine.engine_config import EngineConfig
+
+
+@dataclass(frozen=True, slots=True)
+class FeeReference:
+    """The fee_rate_ppm percentiles our fee is compared with, and where they came from."""
+
+    p25_ppm: float
+    p50_ppm: float
+    p75_ppm: float
+    source: str  # "the peer's N competitors" or "the network"
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Derived facts about one channel (see the rule table in ``engine.decide``).
+
+    Attributes:
+        composite: weighted composite score in [0, 1].
+        local_ratio: our share of the capacity, [0, 1].
+        depleted: local_ratio below the low band.
+        saturated: local_ratio above the high band.
+        in_demand: outbound forwards in 7 days reach the demand threshold.
+        n_out_7d: outbound forwards in 7 days.
+        idle_days: days since the last forward either way (inf when none in the history).
+        our_fee_rate_ppm: our outbound fee_rate_ppm (None when unknown).
+        reference: the fee percentiles we compare with.
+    """
+
+    composite: float
+    local_ratio: float
+    depleted: bool
+    saturated: bool
+    in_demand: bool
+    n_out_7d: int
+    idle_days: float
+    our_fee_rate_ppm: int | None
+    reference: FeeReference
+
+    @property
+    def priced_above_median(self) -> bool:
+        """Our fee is above the reference median."""
+        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm > self.reference.p50_ppm
+
+    @property
+    def priced_below_p25(self) -> bool:
+        """Our fee is below the reference 25th percentile."""
+        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm < self.reference.p25_ppm
+
+    @property
+    def room_to_raise(self) -> bool:
+        """Our fee is below the reference 75th percentile, so raising it stays competitive."""
+        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm < self.reference.p75_ppm
+
+
+def fee_reference(ctx: ChannelContext, min_competitors: int) -> FeeReference:
+    """The peer's competitors' fee percentiles when there are enough of them, else the network's."""
+    peer = ctx.peer
+    if peer is not None and peer.n_competitors >= min_competitors:
+        dist = peer.fee_rate_ppm_towards
+        return FeeReference(dist.p25, dist.p50, dist.p75, f"the peer's {peer.n_competitors} competitors")
+    dist = ctx.network.fee_rate_ppm
+    return FeeReference(dist.p25, dist.p50, dist.p75, "the network")
+
+
+def derive_signals(ctx: ChannelContext, config: EngineConfig, composite: float, now: datetime) -> Signals:
+    """Compute :class:`Signals` for one channel at ``now``."""
+    ratio = ctx.channel.local_ratio
+    week = ctx.flow(7)
+    idle_days = (
+        float("inf") if ctx.last_forward_at is None else max(0.0, (now - ctx.last_forward_at).total_seconds() / 86_400)
+    )
+    policy = ctx.channel.local_policy
+    return Signals(
+        composite=composite,
+        local_ratio=ratio,
+        depleted=ratio < config.liquidity.low_local_ratio,
+        saturated=ratio > config.liquidity.high_local_ratio,
+        in_demand=week.n_out >= config.data.demand_min_forwards_7d,
+        n_out_7d=week.n_out,
+        idle_days=idle_days,
+        our_fee_rate_ppm=None if policy is None else int(policy.fee_rate_ppm),
+        reference=fee_reference(ctx, config.data.min_competitors),
+    )

@@ -1,0 +1,1 @@
+"""Presentation of runs: JSON documents, a Rich table and a Markdown report."""
