@@ -22,6 +22,7 @@ from rich.table import Table
 from mcp_lightning.bootstrap import default_graph_path, default_node_path, open_configured_store
 from mcp_lightning.config import Settings, config_fingerprint, default_config_path, load_engine_config
 from mcp_lightning.errors import InputError, McplnError
+from mcp_lightning.graph.topology import Method
 from mcp_lightning.reporting.markdown import render_report
 from mcp_lightning.reporting.serialize import iso, planned_dict, run_dict
 from mcp_lightning.reporting.table import print_run
@@ -109,8 +110,10 @@ def run(
         ),
     ] = None,
     node: Annotated[
-        Path | None,
-        typer.Option(help="Node export folder (Core Lightning or LND). Default: the bundled LOUDTOLL export."),
+        str | None,
+        typer.Option(help="Node export folder (Core Lightning or LND), or a live node URL: lnd+rest://host:port, "
+                          "cln:///path/to/lightning-rpc, lnbits://host:port (credentials from MCPLN_* env or files). "
+                          "Default: the bundled LOUDTOLL export."),
     ] = None,
     config: Annotated[Path | None, typer.Option(help="YAML configuration. Default: the bundled one.")] = None,
     profile: Annotated[
@@ -126,8 +129,9 @@ def run(
     """Score and decide every channel in shadow mode (nothing is sent to the node), and record the run."""
 
     def action() -> None:
-        if topology not in ("sampled", "exact"):
+        if topology != "sampled" and topology != "exact":
             raise InputError(f"--topology: value {topology!r} is not sampled or exact")
+        method: Method = "exact" if topology == "exact" else "sampled"
         settings = Settings()
         request = RunRequest(
             graph_path=graph or default_graph_path(),
@@ -135,7 +139,7 @@ def run(
             config_path=config,
             profile=profile,
             now=_parse_now(now),
-            topology_method=topology,
+            topology_method=method,
             cache_dir=settings.cache_dir,
         )
         store = open_configured_store(settings)
@@ -240,6 +244,23 @@ def history(
         out.print(table)
 
     guarded(action)
+
+
+@app.command()
+def emulate(
+    backend: Annotated[str, typer.Argument(help="lnd, cln or lnbits")],
+    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="TCP port (LND 8080, LNbits 5000 by default).")] = None,
+    socket: Annotated[Path | None, typer.Option(help="Unix socket path for cln.")] = None,
+    state: Annotated[Path | None, typer.Option(help="Node export folder to serve (default: synthetic).")] = None,
+    channels: Annotated[int, typer.Option(help="Channels of the synthetic node.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic node.")] = 1,
+) -> None:
+    """Serve an emulated LND, Core Lightning or LNbits node on loopback until Ctrl-C (demos, manual tests)."""
+    from mcp_lightning.emulators.cli_emulate import emulate as serve_emulator  # heavy: FastAPI, uvicorn
+
+    guarded(lambda: serve_emulator(backend, host, port, socket, state, n_channels=channels, seed=seed,
+                                   echo=typer.echo))
 
 
 @config_app.command("check")

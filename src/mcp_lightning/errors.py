@@ -6,7 +6,13 @@
     ├── InputError                  (exit 2, HTTP 400) bad user-supplied data
     │   ├── InputFileError          a graph or node file that cannot be read or parsed
     │   │                           (names the file, the field, the value and the fix)
-    │   └── ConfigError             a YAML config or profile that is invalid
+    │   ├── ConfigError             a YAML config or profile that is invalid
+    │   ├── NotFoundError           (HTTP 404) the node, channel, run or job asked for does not exist
+    │   └── RequestTooLarge         (HTTP 413) a request body above the API's size limit
+    ├── AuthenticationError         (exit 2, HTTP 401) an API key is missing, malformed, unknown or revoked
+    ├── PermissionDeniedError       (exit 2, HTTP 403) the API key lacks the scope the endpoint needs
+    ├── RateLimitExceeded           (HTTP 429) too many requests in the current minute (see retry_after_s)
+    ├── ServiceUnavailable          (HTTP 503) the API cannot answer yet or right now (no graph snapshot loaded)
     ├── StoreError                  (exit 1, HTTP 503) the database could not be read or written
     ├── NodeError                   (exit 1, HTTP 502) a running node could not be read or written
     │   ├── NodeUnavailable         (HTTP 503) unreachable, timed out, reset, or 5xx after the retries
@@ -136,3 +142,48 @@ class BackupIntegrityError(ExecutionError):
 
 class SecretError(McplnError):
     """A secret could not be stored, decrypted or re-encrypted (wrong key, missing key, tampered row)."""
+
+
+# --- the scoring API (mcpln serve) ---
+
+
+class NotFoundError(InputError):
+    """The node, channel, run or job asked for does not exist (the message names it and where to look)."""
+
+    http_status = 404
+
+
+class RequestTooLarge(InputError):
+    """A request body is larger than the API accepts (``MCPLN_MAX_BODY_BYTES``)."""
+
+    http_status = 413
+
+
+class AuthenticationError(McplnError):
+    """An API key is required but missing, or the one given is malformed, unknown or revoked."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDeniedError(McplnError):
+    """The API key is valid but lacks the scope the endpoint needs (e.g. ``admin``)."""
+
+    exit_code = 2
+    http_status = 403
+
+
+class RateLimitExceeded(McplnError):
+    """Too many requests in the current window; ``retry_after_s`` says when the window resets."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s
+
+
+class ServiceUnavailable(McplnError):
+    """The API cannot answer right now (no graph snapshot loaded yet); retrying later may succeed."""
+
+    http_status = 503

@@ -36,7 +36,7 @@ class RunRequest:
 
     Attributes:
         graph_path: graph snapshot file.
-        node_path: node export folder.
+        node_path: node export folder, or a live node URL (``lnd+rest://``, ``cln://``, ``lnbits://``).
         config_path: YAML configuration; None -> bundled default.
         profile: profile name; None -> the file's default.
         now: evaluation time (UTC); None -> the node export's ``taken_at``.
@@ -45,7 +45,7 @@ class RunRequest:
     """
 
     graph_path: Path
-    node_path: Path
+    node_path: Path | str
     config_path: Path | None = None
     profile: str | None = None
     now: datetime | None = None
@@ -83,6 +83,28 @@ def graph_view(graph: Graph, node: NodeSnapshot, *, method: Method, cache_dir: P
     )
 
 
+LIVE_HISTORY_DAYS = 90  # forwards read from a live node: enough for every window and the history check
+
+
+def read_node(source: Path | str, now: datetime | None) -> NodeSnapshot:
+    """Read our node: an export folder, or a running node when ``source`` is a node URL.
+
+    A live node is only read here (shadow mode); its credentials come from the environment or files.
+
+    Raises:
+        InputFileError: an export folder is unreadable or malformed.
+        ConfigError: a node URL is malformed or its credentials are missing.
+        NodeError: a live node could not be read.
+    """
+    text = str(source)
+    if "://" not in text:
+        return load_node_export(Path(text))
+    from mcp_lightning.adapters.node_url import open_node  # loads httpx/pyln only for live nodes
+
+    since = (now or datetime.now(UTC)) - timedelta(days=LIVE_HISTORY_DAYS)
+    return open_node(text).snapshot(forwards_since=since)
+
+
 def input_notes(graph: Graph, node: NodeSnapshot, now: datetime) -> list[str]:
     """One line each on what ingest kept, set aside and skipped."""
     r = graph.report
@@ -95,6 +117,7 @@ def input_notes(graph: Graph, node: NodeSnapshot, now: datetime) -> list[str]:
         f"{len(node.forwards):,} forwards, {len(node.skipped)} records skipped",
     ]
     notes += [f"skipped {s.item} in {Path(s.source).name}: {s.reason}" for s in node.skipped[:20]]
+    notes += list(node.warnings)
     return notes
 
 
@@ -108,7 +131,7 @@ def execute_run(request: RunRequest, store: RunStore) -> RunResult:
     """
     started_at = datetime.now(UTC)
     config = load_engine_config(request.config_path, request.profile)
-    node = load_node_export(request.node_path)
+    node = read_node(request.node_path, request.now)
     graph = (load_graph(request.graph_path) if request.cache_dir is None
              else cached_graph(request.graph_path, request.cache_dir))
     now = request.now or node.taken_at
