@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -104,16 +103,18 @@ def end_to_end() -> None:
         env = {**os.environ, "MCPLN_HOME": f"{tmp}/home", "MCPLN_CACHE_DIR": f"{tmp}/cache"}
         env.pop("MCPLN_DATABASE_URL", None)
         for label in ("cold", "warm", "warm"):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            t0 = time.perf_counter()
-            done = subprocess.run([str(mcpln), "run", "--json"], env=env, capture_output=True, cwd=ROOT)
-            wall = time.perf_counter() - t0
-            peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            if done.returncode != 0:
-                print(f"mcpln run failed ({done.returncode}): {done.stderr.decode()[-400:]}")
+            # a wrapper process per run, so that its RUSAGE_CHILDREN peak is this run's alone
+            wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+                       "r = subprocess.run(sys.argv[1:], capture_output=True); "
+                       "print(r.returncode, time.perf_counter() - t, "
+                       "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.stderr.decode()[-300:].replace(chr(10), ' '))")
+            done = subprocess.run([sys.executable, "-c", wrapper, str(mcpln), "run", "--json"], env=env,
+                                  capture_output=True, cwd=ROOT, text=True, check=True)
+            code, wall, peak_kib, *stderr = done.stdout.split(" ", 3)
+            if code != "0":
+                print(f"mcpln run failed ({code}): {stderr}")
                 return
-            peak = f"{peak_kib / 1024:,.0f} MiB" if peak_kib > before else "<= previous"
-            print(f"mcpln run end to end, {label}: {wall:.2f} s, peak RSS {peak} "
+            print(f"mcpln run end to end, {label}: {float(wall):.2f} s, peak RSS {int(peak_kib) / 1024:,.0f} MiB "
                   f"(targets: cold < 15 s, warm < 3 s)")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mcp_lightning.adapters.store import Store, open_store
 from mcp_lightning.config import Settings
+from mcp_lightning.engine.ports import NodePort
 from mcp_lightning.errors import ConfigError
 
 DEFAULT_GRAPH = Path("graph") / "describegraph_2025-10-26.json.gz"
@@ -39,6 +40,21 @@ def default_graph_path() -> Path:
 def default_node_path() -> Path:
     """The bundled LOUDTOLL Core Lightning export."""
     return data_dir() / DEFAULT_NODE
+
+
+def open_node(settings: Settings) -> NodePort:
+    """The live node named by ``MCPLN_NODE_URL``, rate-limited by ``MCPLN_NODE_REQUESTS_PER_MINUTE``.
+
+    Raises:
+        ConfigError: no node URL is configured, or it (or its credentials) is invalid.
+    """
+    if not settings.node_url:
+        raise ConfigError("no node to write to: MCPLN_NODE_URL is not set",
+                          hint="export MCPLN_NODE_URL=lnd+rest://host:8080 (or cln:///path/lightning-rpc, lnbits://host)")
+    from mcp_lightning.adapters.lnd import HttpSettings
+    from mcp_lightning.adapters.node_url import open_node as open_node_url
+
+    return open_node_url(settings.node_url, http=HttpSettings(requests_per_minute=settings.node_requests_per_minute))
 
 
 def open_configured_store(settings: Settings) -> Store:

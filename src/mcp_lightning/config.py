@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL; None -> a SQLite file under ``home``.
         home: where the SQLite file lives (default ``~/.local/share/mcp-lightning``).
         cache_dir: where derived graph metrics are cached (default ``~/.cache/mcp-lightning``).
+        node_url: the live node written to by ``apply``/``rollback`` (``lnd+rest://``, ``cln://``,
+            ``lnbits://``); its credentials come from ``MCPLN_LND_*``/``MCPLN_LNBITS_*`` variables or files.
+        node_requests_per_minute: client-side rate limit towards the node; a 100-channel rollback
+            needs about 300 requests, so raise it for large batches.
     """
 
     model_config = SettingsConfigDict(env_prefix="MCPLN_", extra="ignore")
@@ -48,6 +52,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     home: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "mcp-lightning")
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "mcp-lightning")
+    node_url: str | None = None
+    node_requests_per_minute: int = Field(100, ge=1, le=100_000)
 
 
 class _Strict(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from mcp_lightning.domain.channel import Policy
 from mcp_lightning.units import Sat
@@ -19,16 +20,18 @@ class DecisionType(StrEnum):
     CLOSE_CHANNEL = "CLOSE_CHANNEL"
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    """A heuristic's verdict: ``value`` in [0, 1] (1 = healthy) and a one-sentence reason."""
+class Score(NamedTuple):
+    """A heuristic's verdict: ``value`` in [0, 1] (1 = healthy) and a one-sentence reason.
+
+    A NamedTuple rather than a frozen dataclass: it is built eight times per channel and a tuple is
+    several times cheaper to create, while just as immutable.
+    """
 
     value: float
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class WeightedScore:
+class WeightedScore(NamedTuple):
     """A heuristic's score as used in a decision: its name, value in [0, 1], weight and reason."""
 
     name: str

@@ -32,9 +32,9 @@ def score_channel(ctx: ChannelContext, config: EngineConfig) -> tuple[tuple[Weig
     total_weight = 0.0
     weighted_sum = 0.0
     for item in config.heuristics:
-        result = item.heuristic.score(ctx)
-        value = clamp01(result.value)
-        scores.append(WeightedScore(item.heuristic.name, value, item.weight, result.reason))
+        value, reason = item.heuristic.score(ctx)
+        value = 0.0 if not value >= 0.0 else 1.0 if value > 1.0 else value  # clamp; NaN -> 0
+        scores.append(WeightedScore(item.heuristic.name, value, item.weight, reason))
         total_weight += item.weight
         weighted_sum += item.weight * value
     composite = weighted_sum / total_weight if total_weight > 0 else 0.0
@@ -62,26 +62,37 @@ def evaluate_channel(ctx: ChannelContext, config: EngineConfig, now: datetime) -
     signals = derive_signals(ctx, config, composite, now)
     rule = first_match(ctx, signals, config)
     current = ctx.channel.local_policy
-    weakest = sorted(scores, key=lambda s: (s.value, s.name))[:2]
+    weakest = sorted(scores, key=_by_value)[:2]
     reasons = (render_reason(rule, ctx, signals, config), *(f"{s.name}: {s.reason}" for s in weakest))
-    decision = Decision(
+    kind = rule.decision
+    proposed = rebalance = close_reason = None
+    if kind in _FEE_CHANGES and current is not None:
+        proposed = _propose_fee(current, rule, signals, config)
+    elif kind is DecisionType.REBALANCE:
+        rebalance = _propose_rebalance(ctx, config)
+    elif kind is DecisionType.CLOSE_CHANNEL:
+        close_reason = reasons[0]
+    return Decision(
         chan_id=ctx.channel.chan_id,
         scid=str(ctx.channel.scid) if ctx.channel.scid else None,
         peer_pubkey=ctx.channel.peer_pubkey,
-        decision=rule.decision,
+        decision=kind,
         confidence=_confidence(ctx, config, signals, rule),
         composite_score=composite,
         scores=scores,
         reasons=reasons,
         current=current,
+        proposed=proposed,
+        rebalance=rebalance,
+        close_reason=close_reason,
     )
-    if rule.decision in (DecisionType.INCREASE_FEES, DecisionType.DECREASE_FEES) and current is not None:
-        return replace(decision, proposed=_propose_fee(current, rule, signals, config))
-    if rule.decision is DecisionType.REBALANCE:
-        return replace(decision, rebalance=_propose_rebalance(ctx, config))
-    if rule.decision is DecisionType.CLOSE_CHANNEL:
-        return replace(decision, close_reason=reasons[0])
-    return decision
+
+
+_FEE_CHANGES = frozenset({DecisionType.INCREASE_FEES, DecisionType.DECREASE_FEES})
+
+
+def _by_value(score: WeightedScore) -> tuple[float, str]:
+    return score.value, score.name
 
 
 def _propose_fee(current: Policy, rule: Rule, signals: Signals, config: EngineConfig) -> Policy:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from mcp_lightning.domain.context import ChannelContext
 from mcp_lightning.engine.engine_config import EngineConfig
 
 
-@dataclass(frozen=True, slots=True)
-class FeeReference:
+class FeeReference(NamedTuple):
     """The fee_rate_ppm percentiles our fee is compared with, and where they came from."""
 
     p25_ppm: float
@@ -19,8 +18,7 @@ class FeeReference:
     source: str  # "the peer's N competitors" or "the network"
 
 
-@dataclass(frozen=True, slots=True)
-class Signals:
+class Signals(NamedTuple):
     """Derived facts about one channel (see the rule table in ``engine.decide``).
 
     Attributes:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from pyln.client import LightningRpc, RpcError  # type: ignore[import-untyped]
+from pyln.client import LightningRpc, RpcError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from mcp_lightning.errors import NodeError, NodeOutcomeUnknown, NodeRejected, NodeResponseError, NodeUnavailable

@@ -154,7 +154,7 @@ def tx_to_row(tx: Transaction) -> TransactionRow:
     return TransactionRow(tx_id=tx.tx_id, kind=tx.kind.value, mode=tx.mode.value, status=tx.status.value,
                           node_pubkey=tx.node_pubkey, run_id=tx.run_id, parent_tx_id=tx.parent_tx_id,
                           backup_id=tx.backup_id, atomic=tx.atomic, reason=tx.reason, created_at=tx.created_at,
-                          updated_at=tx.updated_at)
+                          updated_at=tx.updated_at, owner=tx.owner)
 
 
 def tx_from_row(row: TransactionRow) -> Transaction:
@@ -162,7 +162,7 @@ def tx_from_row(row: TransactionRow) -> Transaction:
     return Transaction(tx_id=row.tx_id, kind=TxKind(row.kind), mode=Mode(row.mode), status=TxStatus(row.status),
                        node_pubkey=row.node_pubkey, run_id=row.run_id, parent_tx_id=row.parent_tx_id,
                        backup_id=row.backup_id, atomic=row.atomic, reason=row.reason, created_at=row.created_at,
-                       updated_at=row.updated_at)
+                       updated_at=row.updated_at, owner=row.owner)
 
 
 def step_to_row(step: ChannelStep) -> TransactionChannelRow:

@@ -245,6 +245,7 @@ class TransactionRow(Base):
     reason: Mapped[str | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    owner: Mapped[str | None]  # "host:pid" of the process running it (recovery leaves a live owner alone)
 
     __table_args__ = (Index(None, "status", "node_pubkey"), Index(None, "created_at"))
 
