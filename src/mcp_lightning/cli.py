@@ -143,6 +143,7 @@ def run(
             now=_parse_now(now),
             topology_method=method,
             cache_dir=settings.cache_dir,
+            node_requests_per_minute=settings.node_requests_per_minute,
         )
         store = open_configured_store(settings)
         try:

@@ -42,6 +42,7 @@ class RunRequest:
         now: evaluation time (UTC); None -> the node export's ``taken_at``.
         topology_method: ``"sampled"`` (default, fast) or ``"exact"`` betweenness/closeness.
         cache_dir: where derived graph metrics are cached; None disables the cache.
+        node_requests_per_minute: client-side rate limit when ``node_path`` is a live node URL.
     """
 
     graph_path: Path
@@ -51,6 +52,7 @@ class RunRequest:
     now: datetime | None = None
     topology_method: Method = "sampled"
     cache_dir: Path | None = None
+    node_requests_per_minute: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ def graph_view(graph: Graph, node: NodeSnapshot, *, method: Method, cache_dir: P
 LIVE_HISTORY_DAYS = 90  # forwards read from a live node: enough for every window and the history check
 
 
-def read_node(source: Path | str, now: datetime | None) -> NodeSnapshot:
+def read_node(source: Path | str, now: datetime | None, *, requests_per_minute: int = 100) -> NodeSnapshot:
     """Read our node: an export folder, or a running node when ``source`` is a node URL.
 
     A live node is only read here (shadow mode); its credentials come from the environment or files.
@@ -99,10 +101,12 @@ def read_node(source: Path | str, now: datetime | None) -> NodeSnapshot:
     text = str(source)
     if "://" not in text:
         return load_node_export(Path(text))
-    from mcp_lightning.adapters.node_url import open_node  # loads httpx/pyln only for live nodes
+    from mcp_lightning.adapters.lnd import HttpSettings  # loads httpx/pyln only for live nodes
+    from mcp_lightning.adapters.node_url import open_node
 
     since = (now or datetime.now(UTC)) - timedelta(days=LIVE_HISTORY_DAYS)
-    return open_node(text).snapshot(forwards_since=since)
+    node = open_node(text, http=HttpSettings(requests_per_minute=requests_per_minute))
+    return node.snapshot(forwards_since=since)
 
 
 def input_notes(graph: Graph, node: NodeSnapshot, now: datetime) -> list[str]:
@@ -131,7 +135,7 @@ def execute_run(request: RunRequest, store: RunStore) -> RunResult:
     """
     started_at = datetime.now(UTC)
     config = load_engine_config(request.config_path, request.profile)
-    node = read_node(request.node_path, request.now)
+    node = read_node(request.node_path, request.now, requests_per_minute=request.node_requests_per_minute)
     graph = (load_graph(request.graph_path) if request.cache_dir is None
              else cached_graph(request.graph_path, request.cache_dir))
     now = request.now or node.taken_at

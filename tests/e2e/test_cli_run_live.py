@@ -26,7 +26,7 @@ def loudtoll_state() -> NodeState:
 def run_json(tmp_path: Path, node_url: str, extra_env: dict[str, str]) -> dict:  # type: ignore[type-arg]
     """`mcpln run --json --node URL` with a private store and cache; returns the parsed output."""
     env = {"MCPLN_HOME": str(tmp_path / "home"), "MCPLN_CACHE_DIR": str(tmp_path / "cache"),
-           "MCPLN_DATABASE_URL": None, **extra_env}
+           "MCPLN_DATABASE_URL": None, "MCPLN_NODE_REQUESTS_PER_MINUTE": "60000", **extra_env}
     result = CliRunner().invoke(app, ["run", "--json", "--node", node_url, "--now", EVALUATED_AT], env=env,
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

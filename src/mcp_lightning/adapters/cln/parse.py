@@ -1,5 +1,8 @@
 """Core Lightning JSON-RPC results turned into domain values; CLN's field names stay in this module.
 
+Shared by the live adapter (``adapters.cln.node``) and the export reader (``adapters.files.cln_export``):
+each function raises ``FieldError`` naming the field, which the caller turns into its own skip or error.
+
 ``fee_proportional_millionths``/``fee_per_millionth`` are ppm, ``*_msat`` are msat (integers, or
 ``"…msat"`` strings from older releases). Policies come from ``listpeerchannels`` ``updates``
 (v24.02+): ``local`` is ours, ``remote`` the peer's; older nodes give only our fees at top level.
@@ -56,15 +59,17 @@ def _update_policy(update: JsonObject) -> Policy:
 
 
 def gossip_policy(record: JsonObject, side: str) -> Policy | None:
-    """``updates.local`` or ``updates.remote`` of a ``listpeerchannels`` entry; None when absent."""
-    updates = object_field(record, "updates")
-    update = object_field(updates, side) if updates else None
-    if update is None:
-        return None
+    """``updates.local`` or ``updates.remote`` of a ``listpeerchannels`` entry (v24.02+); None when absent.
+
+    Raises:
+        FieldError: a bad field, named from ``updates`` down (e.g. ``updates.local.fee_base_msat``).
+    """
+    updates, update = object_field(record, "updates"), None
     try:
-        return _update_policy(update)
+        update = object_field(updates, side) if updates else None
+        return None if update is None else _update_policy(update)
     except FieldError as exc:
-        raise exc.within(f"updates.{side}") from None
+        raise exc.within("updates" if update is None else f"updates.{side}") from None
 
 
 def local_policy(record: JsonObject) -> Policy | None:
@@ -129,9 +134,14 @@ def half_channel_policy(record: JsonObject) -> Policy:
 
 
 def parse_forward(record: JsonObject) -> Forward:
-    """One settled ``listforwards`` entry (``fee_msat`` checked against ``in_msat - out_msat``)."""
+    """One settled ``listforwards`` entry (``fee_msat``, when present, must be ``in_msat - out_msat``).
+
+    The time is ``resolved_time``, else ``received_time`` (``resolved_time`` is 0 on old forwards).
+    """
     in_msat = _msat(record, "in_msat")
     out_msat = _msat(record, "out_msat", maximum=in_msat)
+    if _msat(record, "fee_msat", default=in_msat - out_msat) != in_msat - out_msat:
+        raise FieldError("fee_msat", record["fee_msat"], f"in_msat - out_msat = {in_msat - out_msat}")
     time_key = "resolved_time" if record.get("resolved_time") else "received_time"
     return Forward(
         in_chan_id=scid_field(record, "in_channel").chan_id, out_chan_id=scid_field(record, "out_channel").chan_id,

@@ -18,11 +18,13 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from mcp_lightning.errors import InputFileError
 from mcp_lightning.graph.json_file import decode_any, decompress, read_bytes
 
 JsonObject = Mapping[str, object]
+_T = TypeVar("_T", str, bool)
 
 UINT64_MAX = (1 << 64) - 1
 JSON_SUFFIXES = ("", ".gz", ".xz", ".zip")
@@ -203,14 +205,7 @@ def str_field(record: JsonObject, key: str, *, default: str | None = None) -> st
     Raises:
         FieldError: missing (without default) or not a string.
     """
-    if key not in record:
-        if default is None:
-            raise FieldError(key, None, "a string", missing=True)
-        return default
-    value = record[key]
-    if not isinstance(value, str):
-        raise FieldError(key, value, "a string")
-    return value
+    return _typed_field(record, key, str, "a string", default)
 
 
 def bool_field(record: JsonObject, key: str, *, default: bool | None = None) -> bool:
@@ -219,13 +214,17 @@ def bool_field(record: JsonObject, key: str, *, default: bool | None = None) -> 
     Raises:
         FieldError: missing (without default) or not true/false.
     """
+    return _typed_field(record, key, bool, "true or false", default)
+
+
+def _typed_field(record: JsonObject, key: str, kind: type[_T], expected: str, default: _T | None) -> _T:
     if key not in record:
         if default is None:
-            raise FieldError(key, None, "true or false", missing=True)
+            raise FieldError(key, None, expected, missing=True)
         return default
     value = record[key]
-    if not isinstance(value, bool):
-        raise FieldError(key, value, "true or false")
+    if not isinstance(value, kind):
+        raise FieldError(key, value, expected)
     return value
 
 

@@ -11,39 +11,42 @@ The folder holds LND REST responses, one file per call, each plain or ``.gz``/``
 
 REST encodes int64/uint64 as strings; numbers are accepted too. Fees come from the fee report (what
 the node enforces); without ``node.json`` the CLTV delta and HTLC limits keep the ``Policy``
-defaults and the peer's policy is None. LND field names (``capacity``, ``fee_per_mil``,
-``fee_rate_milli_msat``, ``amt_in_msat``...) stay in this module.
+defaults and the peer's policy is None. Each record is translated by ``adapters.lnd.rest_parse``,
+the same functions the live LND adapter uses; LND's field names stay there.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from mcp_lightning.adapters.files.json_files import (
     FieldError,
     JsonObject,
     as_record,
-    bool_field,
     field_problem,
     find_json_file,
     find_json_pages,
     int_field,
-    list_field,
-    object_field,
-    pubkey_field,
     read_json_object,
     records_of,
     require_json_file,
     str_field,
     unix_time,
 )
-from mcp_lightning.domain.channel import Channel, HtlcDirection, Opener, PendingHtlc, Policy, ShortChannelId
+from mcp_lightning.adapters.lnd.rest_parse import (
+    FeeEntry,
+    edge_policies,
+    local_policy,
+    parse_channel,
+    parse_fee_entry,
+    parse_getinfo,
+    parse_keyed_forwarding_event,
+)
+from mcp_lightning.domain.channel import Channel, Policy
 from mcp_lightning.domain.forward import Forward
 from mcp_lightning.domain.node import NodeSnapshot, SkippedRecord
 from mcp_lightning.errors import InputFileError
-from mcp_lightning.units import UINT32_MAX, Msat, Ppm, Sat, sat_to_msat
 
 GETINFO = "getinfo.json"
 CHANNELS = "channels.json"
@@ -51,11 +54,8 @@ FEES = "fees.json"
 FORWARDS_PREFIX = "forwards"
 NODE_INFO = "node.json"
 
-MAX_CAPACITY_SAT = 21_000_000 * 100_000_000
-_INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
-_NS_PER_S = 1_000_000_000
 _Skips = list[SkippedRecord]
-_Policies = dict[int | str, Policy]  # by chan_id and by channel_point
+_Fees = dict[int | str, FeeEntry]  # by chan_id and by channel_point
 _Edges = dict[int | str, tuple[Policy | None, Policy | None]]  # (ours, the peer's), keyed the same way
 _REST = "curl --cacert tls.cert -H 'Grpc-Metadata-macaroon: <hex>' https://127.0.0.1:8080{} > {}"
 
@@ -84,11 +84,11 @@ def load_lnd_export(folder: Path) -> NodeSnapshot:
     """
     pubkey, alias, block_height, header_at = _read_getinfo(
         require_json_file(folder, GETINFO, _REST.format("/v1/getinfo", GETINFO)))
-    policies, fee_skips = _read_fee_report(require_json_file(folder, FEES, _REST.format("/v1/fees", FEES)))
+    fees, fee_skips = _read_fee_report(require_json_file(folder, FEES, _REST.format("/v1/fees", FEES)))
     node_info = find_json_file(folder, NODE_INFO)
     edges, edge_skips = _read_node_edges(node_info, pubkey) if node_info else ({}, [])
     channels, channel_skips = _read_channels(
-        require_json_file(folder, CHANNELS, _REST.format("/v1/channels", CHANNELS)), policies, edges)
+        require_json_file(folder, CHANNELS, _REST.format("/v1/channels", CHANNELS)), fees, edges)
     forwards, forward_skips = _read_forwards(folder)
     stamps = [t for t in (header_at, forwards[-1].resolved_at if forwards else None) if t is not None]
     if not stamps:
@@ -104,37 +104,26 @@ def _read_getinfo(path: Path) -> tuple[str, str, int, datetime | None]:
     document = read_json_object(path)
     try:
         header_s = int_field(document, "best_header_timestamp", default=0, maximum=253_402_300_799)
-        return (pubkey_field(document, "identity_pubkey"), str_field(document, "alias", default=""),
-                int_field(document, "block_height", maximum=UINT32_MAX),
-                unix_time(header_s, "best_header_timestamp") if header_s else None)
+        header_at = unix_time(header_s, "best_header_timestamp") if header_s else None
+        identity = parse_getinfo(document)
     except FieldError as exc:
         hint = "export it again: " + _REST.format("/v1/getinfo", path.name)
         raise field_problem(path, exc, hint=hint) from exc
+    return identity.pubkey, identity.alias, identity.block_height, header_at
 
 
-def _read_fee_report(path: Path) -> tuple[_Policies, list[SkippedRecord]]:
-    """Our policy per channel, keyed by chan_id and by channel_point (older LND has no chan_id)."""
-    policies: _Policies = {}
+def _read_fee_report(path: Path) -> tuple[_Fees, list[SkippedRecord]]:
+    """Our fees per channel, keyed by chan_id and by channel_point (older LND has no chan_id)."""
+    fees: _Fees = {}
     skipped: list[SkippedRecord] = []
     for index, raw in enumerate(records_of(path, read_json_object(path), "channel_fees")):
-        item = _item(raw, index, "chan_id", "channel_fees")
         try:
-            record = as_record(raw, f"channel_fees[{index}]")
-            keys = (int_field(record, "chan_id", default=0), str_field(record, "channel_point", default=""))
-            policy = _parse_fee(record)
+            chan_id, chan_point, entry = parse_fee_entry(as_record(raw, f"channel_fees[{index}]"))
         except FieldError as exc:
-            skipped.append(SkippedRecord(str(path), item, str(exc)))
+            skipped.append(SkippedRecord(str(path), _item(raw, index, "chan_id", "channel_fees"), str(exc)))
             continue
-        policies.update((key, policy) for key in keys if key)
-    return policies, skipped
-
-
-def _parse_fee(record: JsonObject) -> Policy:
-    return Policy(
-        base_fee_msat=Msat(int_field(record, "base_fee_msat", maximum=UINT32_MAX)),
-        fee_rate_ppm=Ppm(int_field(record, "fee_per_mil", maximum=UINT32_MAX)),
-        inbound_base_fee_msat=Msat(_int32(record, "inbound_base_fee_msat")),
-        inbound_fee_rate_ppm=Ppm(_int32(record, "inbound_fee_per_mil")))
+        fees.update((key, entry) for key in (chan_id, chan_point) if key)
+    return fees, skipped
 
 
 def _item(raw: object, index: int, key: str, list_name: str) -> str:
@@ -158,59 +147,21 @@ def _read_node_edges(path: Path, pubkey: str) -> tuple[_Edges, list[SkippedRecor
     skipped: list[SkippedRecord] = []
     for index, raw in enumerate(records_of(path, document, "channels")):
         try:
-            edge = as_record(raw, f"channels[{index}]")
-            ours, theirs = ("node1_policy", "node2_policy") if edge.get("node1_pub") == pubkey else (
-                "node2_policy", "node1_policy")
-            policies = (_routing_policy(edge, ours), _routing_policy(edge, theirs))
-            keys = (int_field(edge, "channel_id", minimum=1), str_field(edge, "chan_point", default=""))
+            chan_id, chan_point, ours, theirs = edge_policies(as_record(raw, f"channels[{index}]"), pubkey)
         except FieldError as exc:
             skipped.append(SkippedRecord(str(path), _item(raw, index, "channel_id", "channels"), str(exc)))
             continue
-        edges.update((key, policies) for key in keys if key)
+        edges.update((key, (ours, theirs)) for key in (chan_id, chan_point) if key)
     return edges, skipped
 
 
-def _routing_policy(edge: JsonObject, key: str) -> Policy | None:
-    """One ``RoutingPolicy`` (``fee_rate_milli_msat`` is ppm, ``min_htlc`` msat); None when absent."""
-    raw = object_field(edge, key)
-    if raw is None:
-        return None
-    try:
-        last_update_s = int_field(raw, "last_update", default=0, maximum=UINT32_MAX)
-        return Policy(
-            base_fee_msat=Msat(int_field(raw, "fee_base_msat", maximum=UINT32_MAX)),
-            fee_rate_ppm=Ppm(int_field(raw, "fee_rate_milli_msat", maximum=UINT32_MAX)),
-            time_lock_delta=int_field(raw, "time_lock_delta", maximum=0xFFFF),
-            min_htlc_msat=Msat(int_field(raw, "min_htlc", default=0)),
-            max_htlc_msat=Msat(int_field(raw, "max_htlc_msat", default=0)) or None,
-            inbound_base_fee_msat=Msat(_int32(raw, "inbound_fee_base_msat")),
-            inbound_fee_rate_ppm=Ppm(_int32(raw, "inbound_fee_rate_milli_msat")),
-            disabled=bool_field(raw, "disabled", default=False),
-            last_update_at=unix_time(last_update_s, "last_update") if last_update_s else None)
-    except FieldError as exc:
-        raise exc.within(key) from None
-
-
-def _int32(record: JsonObject, key: str) -> int:
-    return int_field(record, key, default=0, minimum=_INT32_MIN, maximum=_INT32_MAX)
-
-
-def _local_policy(fee: Policy | None, gossip: Policy | None) -> Policy | None:
-    """The fee report's fees over the gossip policy's CLTV delta, HTLC limits and disabled flag."""
-    if fee is None or gossip is None:
-        return fee or gossip
-    return replace(gossip, base_fee_msat=fee.base_fee_msat, fee_rate_ppm=fee.fee_rate_ppm,
-                   inbound_base_fee_msat=fee.inbound_base_fee_msat,
-                   inbound_fee_rate_ppm=fee.inbound_fee_rate_ppm)
-
-
-def _read_channels(path: Path, policies: _Policies, edges: _Edges) -> tuple[list[Channel], _Skips]:
+def _read_channels(path: Path, fees: _Fees, edges: _Edges) -> tuple[list[Channel], _Skips]:
     channels: list[Channel] = []
     skipped: list[SkippedRecord] = []
     seen: set[int] = set()
     for index, raw in enumerate(records_of(path, read_json_object(path), "channels")):
         try:
-            channel = _parse_channel(as_record(raw, f"channels[{index}]"), policies, edges)
+            channel = _parse_channel(as_record(raw, f"channels[{index}]"), fees, edges)
             if channel.chan_id in seen:
                 raise FieldError("chan_id", str(channel.chan_id), "a channel listed only once")
         except FieldError as exc:
@@ -221,39 +172,12 @@ def _read_channels(path: Path, policies: _Policies, edges: _Edges) -> tuple[list
     return channels, skipped
 
 
-def _parse_channel(record: JsonObject, policies: _Policies, edges: _Edges) -> Channel:
-    chan_id = int_field(record, "chan_id", minimum=1)
-    capacity = int_field(record, "capacity", minimum=1, maximum=MAX_CAPACITY_SAT)
-    local = int_field(record, "local_balance", maximum=capacity)
-    remote = int_field(record, "remote_balance", maximum=capacity - local)
-    chan_point = str_field(record, "channel_point", default="") or None
-    initiator = bool_field(record, "initiator", default=False) if "initiator" in record else None
-    fee = policies.get(chan_id) or policies.get(chan_point or "")
-    gossip_ours, gossip_theirs = edges.get(chan_id) or edges.get(chan_point or "") or (None, None)
-    return Channel(
-        chan_id=chan_id, scid=ShortChannelId.from_chan_id(chan_id), chan_point=chan_point,
-        peer_pubkey=pubkey_field(record, "remote_pubkey"),
-        peer_alias=str_field(record, "peer_alias", default="") or None,
-        capacity_sat=Sat(capacity), local_balance_sat=Sat(local), remote_balance_sat=Sat(remote),
-        active=bool_field(record, "active", default=False),
-        private=bool_field(record, "private", default=False),
-        opener=Opener.UNKNOWN if initiator is None else Opener.LOCAL if initiator else Opener.REMOTE,
-        local_policy=_local_policy(fee, gossip_ours), remote_policy=gossip_theirs,
-        pending_htlcs=_pending_htlcs(record))
-
-
-def _pending_htlcs(record: JsonObject) -> tuple[PendingHtlc, ...]:
-    htlcs: list[PendingHtlc] = []
-    for index, raw in enumerate(list_field(record, "pending_htlcs")):
-        try:
-            htlc = as_record(raw, "htlc")
-            direction = HtlcDirection.IN if bool_field(htlc, "incoming") else HtlcDirection.OUT
-            amount_msat = sat_to_msat(int_field(htlc, "amount"))
-            expiry = int_field(htlc, "expiration_height", maximum=UINT32_MAX)
-            htlcs.append(PendingHtlc(direction, amount_msat, expiry))
-        except FieldError as exc:
-            raise exc.within(f"pending_htlcs[{index}]") from None
-    return tuple(htlcs)
+def _parse_channel(record: JsonObject, fees: _Fees, edges: _Edges) -> Channel:
+    """``parse_channel`` with the fee report's fees and the gossip policies looked up by chan_id or point."""
+    keys = (int_field(record, "chan_id", minimum=1), str_field(record, "channel_point", default=""))
+    fee = next((fees[key] for key in keys if key in fees), None)
+    gossip_ours, gossip_theirs = next((edges[key] for key in keys if key in edges), (None, None))
+    return parse_channel(record, local_policy(fee, gossip_ours), gossip_theirs)
 
 
 def _read_forwards(folder: Path) -> tuple[list[Forward], list[SkippedRecord]]:
@@ -269,7 +193,7 @@ def _read_forwards(folder: Path) -> tuple[list[Forward], list[SkippedRecord]]:
     for page in pages:
         for index, raw in enumerate(records_of(page, read_json_object(page), "forwarding_events")):
             try:
-                key, forward = _parse_event(as_record(raw, f"forwarding_events[{index}]"))
+                key, forward = parse_keyed_forwarding_event(as_record(raw, f"forwarding_events[{index}]"))
                 if key in forwards:
                     raise FieldError("timestamp_ns", str(key), "an event not already read from another page")
             except FieldError as exc:
@@ -277,29 +201,3 @@ def _read_forwards(folder: Path) -> tuple[list[Forward], list[SkippedRecord]]:
                 continue
             forwards[key] = forward
     return sorted(forwards.values(), key=lambda forward: forward.resolved_at), skipped
-
-
-def _parse_event(record: JsonObject) -> tuple[int, Forward]:
-    """One ``ForwardingEvent``: msat fields when present, else the sat ones x 1000; key = ``timestamp_ns``."""
-    in_msat = _amount_msat(record, "amt_in_msat", "amt_in", maximum=None)
-    out_msat = _amount_msat(record, "amt_out_msat", "amt_out", maximum=in_msat)
-    if "fee_msat" in record and int_field(record, "fee_msat") != in_msat - out_msat:
-        raise FieldError("fee_msat", record["fee_msat"], f"amt_in_msat - amt_out_msat = {in_msat - out_msat}")
-    if "timestamp_ns" in record:
-        timestamp_ns = int_field(record, "timestamp_ns", minimum=1)
-    else:
-        timestamp_ns = int_field(record, "timestamp", minimum=1) * _NS_PER_S
-    seconds, rest_ns = divmod(timestamp_ns, _NS_PER_S)
-    resolved_at = unix_time(seconds, "timestamp_ns") + timedelta(microseconds=rest_ns // 1000)
-    return timestamp_ns, Forward(
-        in_chan_id=int_field(record, "chan_id_in", minimum=1),
-        out_chan_id=int_field(record, "chan_id_out", minimum=1),
-        amount_in_msat=Msat(in_msat), amount_out_msat=Msat(out_msat), fee_msat=Msat(in_msat - out_msat),
-        resolved_at=resolved_at.astimezone(UTC))
-
-
-def _amount_msat(record: JsonObject, msat_key: str, sat_key: str, *, maximum: int | None) -> int:
-    limit = sat_to_msat(MAX_CAPACITY_SAT) if maximum is None else maximum
-    if msat_key in record:
-        return int_field(record, msat_key, maximum=limit)
-    return sat_to_msat(int_field(record, sat_key, maximum=limit // 1000))

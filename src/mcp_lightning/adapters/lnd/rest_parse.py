@@ -5,7 +5,8 @@ are sat; ``min_htlc`` is msat. REST (grpc-gateway, ``EmitUnpopulated``) encodes 
 strings and an unset message (a policy never announced) as ``null``.
 
 Each function raises ``FieldError`` (from ``adapters.files.json_files``) naming the field; the
-adapter either skips that one record or turns it into ``NodeResponseError``.
+live adapter (``adapters.lnd.node``) and the export reader (``adapters.files.lnd_export``) both use
+these functions and either skip that one record or turn the error into their own exception.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from mcp_lightning.domain.forward import Forward
 from mcp_lightning.units import UINT32_MAX, Msat, Ppm, Sat, sat_to_msat
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+MAX_CAPACITY_SAT = 21_000_000 * 100_000_000
 _NS_PER_S = 1_000_000_000
-_MAX_CAPACITY_SAT = 21_000_000 * 100_000_000
 _PENDING_KINDS = (("pending_open_channels", "pending open"), ("pending_force_closing_channels", "force closing"),
                   ("waiting_close_channels", "waiting for the closing transaction"),
                   ("pending_closing_channels", "closing"))
@@ -63,13 +64,16 @@ def parse_getinfo(document: JsonObject) -> NodeIdentity:
 
 
 def parse_fee_entry(record: JsonObject) -> tuple[int, str, FeeEntry]:
-    """One ``ChannelFeeReport``: ``(chan_id, channel_point, fees)``; ``fee_per_mil`` is ppm."""
-    entry = FeeEntry(
+    """One ``ChannelFeeReport``: ``(chan_id or 0, channel_point or "", fees)``; ``fee_per_mil`` is ppm.
+
+    Older LND reports no ``chan_id``; callers then key the fees by ``channel_point``.
+    """
+    chan_id, chan_point = int_field(record, "chan_id", default=0), str_field(record, "channel_point", default="")
+    return chan_id, chan_point, FeeEntry(
         base_fee_msat=Msat(int_field(record, "base_fee_msat", maximum=UINT32_MAX)),
         fee_rate_ppm=Ppm(int_field(record, "fee_per_mil", maximum=UINT32_MAX)),
         inbound_base_fee_msat=Msat(_int32(record, "inbound_base_fee_msat")),
         inbound_fee_rate_ppm=Ppm(_int32(record, "inbound_fee_per_mil")))
-    return int_field(record, "chan_id", default=0), str_field(record, "channel_point", default=""), entry
 
 
 def parse_routing_policy(edge: JsonObject, key: str) -> Policy | None:
@@ -114,19 +118,24 @@ def local_policy(fee: FeeEntry | None, gossip: Policy | None) -> Policy | None:
 
 
 def parse_channel(record: JsonObject, ours: Policy | None, theirs: Policy | None) -> Channel:
-    """One ``lnrpc.Channel`` of ``GET /v1/channels`` with the policies found for it."""
+    """One ``lnrpc.Channel`` of ``GET /v1/channels`` with the policies found for it.
+
+    ``capacity``, ``local_balance`` and ``remote_balance`` are sat; the opener is unknown when
+    ``initiator`` is absent (a hand-edited file; REST always sends it).
+    """
     chan_id = int_field(record, "chan_id", minimum=1)
-    capacity = int_field(record, "capacity", minimum=1, maximum=_MAX_CAPACITY_SAT)
+    capacity = int_field(record, "capacity", minimum=1, maximum=MAX_CAPACITY_SAT)
     local = int_field(record, "local_balance", maximum=capacity)
     remote = int_field(record, "remote_balance", maximum=capacity - local)
+    chan_point = str_field(record, "channel_point", default="") or None
+    initiator = bool_field(record, "initiator", default=False) if "initiator" in record else None
     return Channel(
-        chan_id=chan_id, scid=ShortChannelId.from_chan_id(chan_id),
-        chan_point=str_field(record, "channel_point", default="") or None,
+        chan_id=chan_id, scid=ShortChannelId.from_chan_id(chan_id), chan_point=chan_point,
         peer_pubkey=pubkey_field(record, "remote_pubkey"),
         peer_alias=str_field(record, "peer_alias", default="") or None,
         capacity_sat=Sat(capacity), local_balance_sat=Sat(local), remote_balance_sat=Sat(remote),
         active=bool_field(record, "active", default=False), private=bool_field(record, "private", default=False),
-        opener=Opener.LOCAL if bool_field(record, "initiator", default=False) else Opener.REMOTE,
+        opener=Opener.UNKNOWN if initiator is None else Opener.LOCAL if initiator else Opener.REMOTE,
         local_policy=ours, remote_policy=theirs, pending_htlcs=_pending_htlcs(record))
 
 
@@ -144,15 +153,37 @@ def _pending_htlcs(record: JsonObject) -> tuple[PendingHtlc, ...]:
 
 
 def parse_forwarding_event(record: JsonObject) -> Forward:
-    """One ``ForwardingEvent`` of ``POST /v1/switch``: msat amounts, time from ``timestamp_ns``."""
-    in_msat = int_field(record, "amt_in_msat")
-    out_msat = int_field(record, "amt_out_msat", maximum=in_msat)
-    timestamp_ns = int_field(record, "timestamp_ns", minimum=1)
+    """One ``ForwardingEvent`` of ``POST /v1/switch`` (see ``parse_keyed_forwarding_event``)."""
+    return parse_keyed_forwarding_event(record)[1]
+
+
+def parse_keyed_forwarding_event(record: JsonObject) -> tuple[int, Forward]:
+    """One ``ForwardingEvent`` and its key ``timestamp_ns`` (LND's own, unique per event).
+
+    Amounts are the ``*_msat`` fields when present, else the sat ones (``amt_in``/``amt_out``,
+    older exports) x 1000, at most 21M BTC; ``fee_msat``, when present, must equal
+    ``amt_in_msat - amt_out_msat``; time is ``timestamp_ns``, else ``timestamp`` (whole seconds).
+    """
+    in_msat = _amount_msat(record, "amt_in_msat", "amt_in", maximum=sat_to_msat(MAX_CAPACITY_SAT))
+    out_msat = _amount_msat(record, "amt_out_msat", "amt_out", maximum=in_msat)
+    if "fee_msat" in record and int_field(record, "fee_msat") != in_msat - out_msat:
+        raise FieldError("fee_msat", record["fee_msat"], f"amt_in_msat - amt_out_msat = {in_msat - out_msat}")
+    if "timestamp_ns" in record:
+        timestamp_ns = int_field(record, "timestamp_ns", minimum=1)
+    else:
+        timestamp_ns = int_field(record, "timestamp", minimum=1) * _NS_PER_S
     seconds, rest_ns = divmod(timestamp_ns, _NS_PER_S)
-    return Forward(
+    resolved_at = unix_time(seconds, "timestamp_ns") + timedelta(microseconds=rest_ns // 1000)
+    return timestamp_ns, Forward(
         in_chan_id=int_field(record, "chan_id_in", minimum=1), out_chan_id=int_field(record, "chan_id_out", minimum=1),
         amount_in_msat=Msat(in_msat), amount_out_msat=Msat(out_msat), fee_msat=Msat(in_msat - out_msat),
-        resolved_at=(unix_time(seconds, "timestamp_ns") + timedelta(microseconds=rest_ns // 1000)).astimezone(UTC))
+        resolved_at=resolved_at.astimezone(UTC))
+
+
+def _amount_msat(record: JsonObject, msat_key: str, sat_key: str, *, maximum: int) -> int:
+    if msat_key in record:
+        return int_field(record, msat_key, maximum=maximum)
+    return sat_to_msat(int_field(record, sat_key, maximum=maximum // 1000))
 
 
 def pending_channels(document: JsonObject) -> list[tuple[str, str]]:
