@@ -51,7 +51,7 @@ def open_node(settings: Settings) -> NodePort:
     if not settings.node_url:
         raise ConfigError("no node to write to: MCPLN_NODE_URL is not set",
                           hint="export MCPLN_NODE_URL=lnd+rest://host:8080 (or cln:///path/lightning-rpc, lnbits://host)")
-    from mcp_lightning.adapters.lnd import HttpSettings
+    from mcp_lightning.adapters.lnd.http_transport import HttpSettings
     from mcp_lightning.adapters.node_url import open_node as open_node_url
 
     return open_node_url(settings.node_url, http=HttpSettings(requests_per_minute=settings.node_requests_per_minute))

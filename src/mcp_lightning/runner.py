@@ -101,7 +101,7 @@ def read_node(source: Path | str, now: datetime | None, *, requests_per_minute: 
     text = str(source)
     if "://" not in text:
         return load_node_export(Path(text))
-    from mcp_lightning.adapters.lnd import HttpSettings  # loads httpx/pyln only for live nodes
+    from mcp_lightning.adapters.lnd.http_transport import HttpSettings  # loads httpx/pyln only for live nodes
     from mcp_lightning.adapters.node_url import open_node
 
     since = (now or datetime.now(UTC)) - timedelta(days=LIVE_HISTORY_DAYS)

@@ -82,7 +82,8 @@ def test_postgres_tables_and_version_table_live_in_the_test_schema(postgres_url:
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
             rows = conn.execute(text(
                 "SELECT table_schema, table_name FROM information_schema.tables "
-                "WHERE table_name IN ('alembic_version', 'runs', 'decisions', 'policy_changes')"))
+                "WHERE table_name IN ('alembic_version', 'runs', 'decisions', 'policy_changes') "
+                "AND table_schema IN (current_schema(), 'public')"))  # other test sessions own other schemas
             found = {(s, t) for s, t in rows}
     finally:
         engine.dispose()
@@ -95,3 +96,24 @@ def test_every_migration_file_is_python_with_a_revision(tmp_path: Path) -> None:
     names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
     assert [n[:4] for n in names] == [f"{i:04d}" for i in range(1, len(names) + 1)]
     assert head_revision() == f"{len(names):04d}"
+
+
+def test_the_fast_head_check_agrees_with_alembic() -> None:
+    """The file-name head used to skip importing alembic on every start is alembic's own head."""
+    from mcp_lightning.adapters.store.migrate import head_revision, shipped_head
+
+    assert shipped_head() == head_revision()
+
+
+def test_opening_an_up_to_date_store_does_not_import_alembic(tmp_path: Path) -> None:
+    """A second open of a migrated SQLite store skips alembic entirely (fast warm start)."""
+    import subprocess
+    import sys
+
+    from mcp_lightning.adapters.store import open_store
+
+    open_store(None, default_dir=tmp_path).close()
+    code = ("import sys; from pathlib import Path; from mcp_lightning.adapters.store import open_store; "
+            f"open_store(None, default_dir=Path({str(tmp_path)!r})).close(); print('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

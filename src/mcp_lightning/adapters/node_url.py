@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
-from mcp_lightning.adapters.cln import ClnConfig, ClnNode, RpcSettings
+from mcp_lightning.adapters.cln.node import ClnConfig, ClnNode
+from mcp_lightning.adapters.cln.rpc import RpcSettings
 from mcp_lightning.adapters.lnbits import LnbitsConfig, LnbitsNode
-from mcp_lightning.adapters.lnd import HttpSettings, LndRestConfig, LndRestNode
+from mcp_lightning.adapters.lnd.http_transport import HttpSettings
+from mcp_lightning.adapters.lnd.node import LndRestConfig, LndRestNode
 from mcp_lightning.engine.ports import NodePort
 from mcp_lightning.errors import ConfigError, InputFileError
 

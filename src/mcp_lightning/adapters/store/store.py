@@ -16,7 +16,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from alembic.util import CommandError
 from sqlalchemy import URL, Engine, Integer, create_engine, event, func, literal, make_url, select
 from sqlalchemy.exc import (
     ArgumentError,
@@ -28,7 +27,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import sessionmaker
 
-from mcp_lightning.adapters.store.migrate import upgrade_to_head
+from mcp_lightning.adapters.store.migrate import SchemaVersionError, upgrade_to_head
 from mcp_lightning.adapters.store.records import (
     StoredDecision,
     change_from_row,
@@ -46,7 +45,7 @@ from mcp_lightning.errors import ConfigError, InputError, StoreError
 
 DEFAULT_SQLITE_NAME = "mcpln.sqlite3"
 URL_EXAMPLES = "sqlite:////var/lib/mcpln/mcpln.sqlite3 or postgresql+psycopg://user@127.0.0.1:5432/mcpln"
-_WRAPPED = (SQLAlchemyError, CommandError, ValueError, KeyError, TypeError, OverflowError)
+_WRAPPED = (SQLAlchemyError, SchemaVersionError, ValueError, KeyError, TypeError, OverflowError)
 _json_dumps = functools.partial(json.dumps, allow_nan=False, ensure_ascii=False)
 
 
@@ -258,7 +257,7 @@ class Store(ExecutionMethods, BackupMethods):
 
 
 def _hint_for(exc: BaseException) -> str | None:
-    if isinstance(exc, CommandError):
+    if isinstance(exc, SchemaVersionError):
         return "the database holds a schema this version does not know: upgrade mcp-lightning"
     if isinstance(exc, OperationalError | InterfaceError):
         return "check that the database is reachable and writable, and MCPLN_DATABASE_URL"
