@@ -21,6 +21,8 @@ from rich.table import Table
 
 from mcp_lightning.bootstrap import default_graph_path, default_node_path, open_configured_store
 from mcp_lightning.cli_execute import register as register_execution_commands
+from mcp_lightning.cli_serve import api_key_app
+from mcp_lightning.cli_serve import serve as serve_api
 from mcp_lightning.config import Settings, config_fingerprint, default_config_path, load_engine_config
 from mcp_lightning.errors import InputError, McplnError
 from mcp_lightning.graph.topology import Method
@@ -37,6 +39,8 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 register_execution_commands(app)
+app.command("serve")(serve_api)
+app.add_typer(api_key_app, name="api-key")
 
 WIDE_OUTPUT_COLUMNS = 200  # a pipe or file gets the whole table, not an 80-column cut
 

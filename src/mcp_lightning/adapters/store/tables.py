@@ -318,3 +318,70 @@ class SecretRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     key_id: Mapped[str]
+
+
+# --- API (migration 0003): API keys, node scores per snapshot, background score jobs ---
+
+
+class ApiKeyRow(Base):
+    """An API key of ``mcpln serve``: only a salted sha256 of its secret is kept (the key is shown once)."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(primary_key=True)  # the public part of the key, 12 hex characters
+    name: Mapped[str]
+    scopes: Mapped[list[Any]]
+    salt: Mapped[str]  # 16 random bytes, hex
+    key_hash: Mapped[str]  # sha256(salt || secret), hex
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class NodeScoreRow(Base):
+    """A node's scores in one graph snapshot (``scoring.node_scores.NodeScore``), for every node."""
+
+    __tablename__ = "node_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    node_pubkey: Mapped[str]
+    graph_fingerprint: Mapped[str]
+    scoring_version: Mapped[int]
+    snapshot_at: Mapped[datetime]
+    computed_at: Mapped[datetime]
+    alias: Mapped[str]
+    n_channels: Mapped[int]
+    capacity_sat: Mapped[int] = mapped_column(BigInteger())
+    median_fee_rate_ppm: Mapped[float | None]
+    centrality: Mapped[float]
+    reliability: Mapped[float]
+    capacity: Mapped[float]
+    fee_competitiveness: Mapped[float]
+    composite: Mapped[float]
+    rank: Mapped[int]
+
+    __table_args__ = (
+        UniqueConstraint("graph_fingerprint", "scoring_version", "node_pubkey"),
+        Index(None, "node_pubkey", "computed_at"),
+    )
+
+
+class ScoreJobRow(Base):
+    """A background job of the API (a batch of node scores, or a recalculation of the whole graph)."""
+
+    __tablename__ = "score_jobs"
+
+    job_id: Mapped[str] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    status: Mapped[str]
+    request: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None]
+    key_id: Mapped[str | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "kind", "status", "finished_at"),)
+
+
+# the seed's channels(channel_id, node_id, created_at) index, on the decisions about each channel
+Index(None, DecisionRow.chan_id, DecisionRow.node_pubkey, DecisionRow.created_at)
