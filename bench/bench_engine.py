@@ -33,6 +33,7 @@ from mcp_lightning.domain.node import NodeSnapshot  # noqa: E402
 from mcp_lightning.engine.context import build_contexts  # noqa: E402
 from mcp_lightning.engine.decide import evaluate_channel  # noqa: E402
 from mcp_lightning.engine.planner import plan  # noqa: E402
+from mcp_lightning.graph.ingest_limits import IngestLimits  # noqa: E402
 from mcp_lightning.graph.load import load_graph  # noqa: E402
 from mcp_lightning.runner import graph_view  # noqa: E402
 from mcp_lightning.units import Msat, Sat  # noqa: E402
@@ -63,8 +64,8 @@ def synthetic_node(graph, now: datetime, seed: int = 7) -> NodeSnapshot:  # type
 def throughput(graph_path: Path, repeat: int) -> None:
     """Print context-building, evaluation and planning throughput."""
     t0 = time.perf_counter()
-    graph = load_graph(graph_path)
-    print(f"graph load: {time.perf_counter() - t0:.2f} s ({len(graph.channels):,} channels)")
+    graph = load_graph(graph_path, limits=IngestLimits(keep_zombies=True))  # every channel, zombies included
+    print(f"graph load: {time.perf_counter() - t0:.2f} s ({len(graph.channels):,} channels, zombies kept)")
     now = graph.taken_at
     node = synthetic_node(graph, now)
     cache = Path(tempfile.mkdtemp(prefix="mcpln-bench-cache-"))

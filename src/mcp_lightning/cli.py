@@ -23,6 +23,7 @@ from mcp_lightning.bootstrap import default_graph_path, default_node_path, open_
 from mcp_lightning.cli_execute import register as register_execution_commands
 from mcp_lightning.cli_serve import api_key_app
 from mcp_lightning.cli_serve import serve as serve_api
+from mcp_lightning.cli_sim import register as register_simulator_commands
 from mcp_lightning.config import Settings, config_fingerprint, default_config_path, load_engine_config
 from mcp_lightning.errors import InputError, McplnError
 from mcp_lightning.graph.topology import Method
@@ -40,6 +41,7 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 app.add_typer(config_app, name="config")
 register_execution_commands(app)
 app.command("serve")(serve_api)
+register_simulator_commands(app)
 app.add_typer(api_key_app, name="api-key")
 
 WIDE_OUTPUT_COLUMNS = 200  # a pipe or file gets the whole table, not an 80-column cut

@@ -1,0 +1,1 @@
+"""Payment-flow simulator and fee-strategy backtests (see docs/simulator.md)."""

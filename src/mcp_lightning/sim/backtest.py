@@ -1,0 +1,129 @@
+"""Backtest: every strategy on identical demand, for every seed of a scenario.
+
+For each seed one world is prepared (network, balances, payment stream, candidate routes) and every
+strategy runs on its own clone of it, so differences between strategies come from their fees alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mcp_lightning.domain.graph import Graph
+from mcp_lightning.domain.node import NodeSnapshot
+from mcp_lightning.sim.metrics import Comparison, Estimate, compare, summarize
+from mcp_lightning.sim.prepare import Setting, ViewBuilder, prepare_setting, prepare_world
+from mcp_lightning.sim.scenario import Scenario
+from mcp_lightning.sim.simulator import RunRecord, simulate
+from mcp_lightning.sim.strategies import BASELINES, REGISTRY, StrategyFactory, resolve
+
+Progress = Callable[[str], None]
+TARGET_GAIN = 0.15
+REFERENCE_STRATEGY = "ours_balanced"
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    """All runs of one scenario, summarised per strategy.
+
+    Attributes:
+        scenario: the scenario (with the days and seeds actually used).
+        records: every run, in (seed, strategy) order.
+        summary: strategy -> figure -> estimate over seeds.
+        comparison: our balanced profile against the best baseline (None when either was not run).
+        world_notes: one line per seed on the world (payments drawn, simulated, pairs).
+    """
+
+    scenario: Scenario
+    records: tuple[RunRecord, ...]
+    summary: dict[str, dict[str, Estimate]]
+    comparison: Comparison | None
+    world_notes: tuple[str, ...] = field(default=())
+
+    def runs_of(self, strategy: str) -> list[RunRecord]:
+        """The runs of one strategy, by seed."""
+        return [r for r in self.records if r.strategy == strategy]
+
+
+def run_backtest(scenario: Scenario, graph: Graph, node: NodeSnapshot, view_builder: ViewBuilder, *,
+                 strategies: Sequence[str] | None = None, days: float | None = None,
+                 seeds: Sequence[int] | None = None, progress: Progress | None = None) -> BacktestResult:
+    """Run every strategy on every seed of ``scenario`` and summarise.
+
+    Args:
+        scenario: the scenario.
+        graph: the graph snapshot (already loaded).
+        node: the node export (already loaded).
+        view_builder: builds the engine's graph view of the world graph.
+        strategies: names from the registry; None -> the scenario's.
+        days: overrides the scenario's length.
+        seeds: overrides the scenario's seeds.
+        progress: called with one line per finished run.
+
+    Returns:
+        The :class:`BacktestResult`.
+
+    Raises:
+        InputError: unknown strategy name.
+        ValueError: the archetype cannot apply to this node.
+    """
+    names = resolve(list(strategies or scenario.strategies))
+    scenario = replace(scenario, days=days or scenario.days, seeds=tuple(seeds or scenario.seeds),
+                       strategies=tuple(names))
+    setting = prepare_setting(scenario, graph, node, view_builder)
+    return run_strategies(setting, scenario, {name: REGISTRY[name] for name in names}, progress)
+
+
+def run_strategies(setting: Setting, scenario: Scenario, factories: Mapping[str, StrategyFactory],
+                   progress: Progress | None = None) -> BacktestResult:
+    """Run each factory's strategy on every seed's world of a prepared scenario, and summarise."""
+    records: list[RunRecord] = []
+    notes: list[str] = []
+    for seed in scenario.seeds:
+        records += _run_seed(setting, scenario, seed, factories, notes, progress)
+    return summarise(scenario, records, notes)
+
+
+def _run_seed(setting: Setting, scenario: Scenario, seed: int, factories: Mapping[str, StrategyFactory],
+              notes: list[str], progress: Progress | None) -> list[RunRecord]:
+    world = prepare_world(setting, scenario, seed)
+    notes.append(f"seed {seed}: {world.n_payments_total:,} payments drawn, {len(world.stream):,} simulated "
+                 f"({len(world.candidates):,} sender/receiver pairs)")
+    records = []
+    for name, factory in factories.items():
+        record = simulate(world, factory(), name)
+        records.append(record)
+        if progress:
+            progress(f"{scenario.name} seed {seed} {name}: {record.fees_msat / 1000:,.0f} sat, "
+                     f"{record.n_forwards} forwards")
+    return records
+
+
+def summarise(scenario: Scenario, records: Sequence[RunRecord], notes: Sequence[str] = ()) -> BacktestResult:
+    """Per-strategy estimates and the balanced-vs-best-baseline comparison of a set of runs."""
+    names = list(dict.fromkeys(r.strategy for r in records))
+    summary = {name: summarize([r for r in records if r.strategy == name]) for name in names}
+    baselines = [n for n in names if n in BASELINES]
+    comparison = None
+    if REFERENCE_STRATEGY in summary and baselines:
+        best = max(baselines, key=lambda n: (summary[n]["fees_sat"].mean, n))
+        comparison = compare([r for r in records if r.strategy == REFERENCE_STRATEGY],
+                             [r for r in records if r.strategy == best], target=TARGET_GAIN)
+    return BacktestResult(scenario, tuple(records), summary, comparison, tuple(notes))
+
+
+def write_outputs(result: BacktestResult, out_dir: Path) -> list[Path]:
+    """Write ``<scenario>.md`` and the PNG plots into ``out_dir``; returns the paths written.
+
+    Raises:
+        OSError: when the folder cannot be created or written.
+    """
+    from mcp_lightning.sim.plots import write_plots
+    from mcp_lightning.sim.report import render_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plots = write_plots(result, out_dir)
+    markdown = out_dir / f"{result.scenario.name}.md"
+    markdown.write_text(render_markdown(result, [p.name for p in plots]), encoding="utf-8")
+    return [markdown, *plots]

@@ -1,0 +1,65 @@
+"""Our engine, unchanged: ``engine.planner.plan`` on the simulated node, in one profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from mcp_lightning.domain.channel import Policy
+from mcp_lightning.domain.decision import DecisionType
+from mcp_lightning.engine.engine_config import EngineConfig, SafetyLimits
+from mcp_lightning.engine.planner import plan
+from mcp_lightning.sim.strategies.base import StrategyInput
+
+
+@dataclass(slots=True)
+class Ours:
+    """MCP Lightning's engine in one profile (conservative, balanced or aggressive).
+
+    Calls the real planner with the contexts the simulator built, and proposes each decision's
+    ``proposed`` policy (before the safety chain, which the simulator applies with the profile's own
+    limits — the same check ``plan`` makes). REBALANCE and CLOSE_CHANNEL decisions are counted,
+    not executed.
+
+    Source: ``engine.planner.plan``, ``engine.decide.evaluate_channel``, ``engine.rules.RULES``.
+    """
+
+    name: ClassVar[str] = "ours"
+    config: EngineConfig
+    n_rebalance_suggestions: int = 0
+    n_close_suggestions: int = 0
+    decision_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def safety(self) -> SafetyLimits:
+        """The profile's safety limits."""
+        return self.config.safety
+
+    def propose(self, view: StrategyInput) -> dict[int, Policy]:
+        """The engine's proposed policies at ``now``."""
+        aliases = {c.peer_pubkey: c.peer_alias for c in view.node.channels if c.peer_alias}
+        planned = plan(view.contexts, self.config, view.now, view.recent_changes_at, {**view.graph.aliases, **aliases})
+        proposals: dict[int, Policy] = {}
+        for item in planned:
+            decision = item.decision
+            kind = decision.decision.value
+            self.decision_counts[kind] = self.decision_counts.get(kind, 0) + 1
+            if decision.decision is DecisionType.REBALANCE:
+                self.n_rebalance_suggestions += 1
+            elif decision.decision is DecisionType.CLOSE_CHANNEL:
+                self.n_close_suggestions += 1
+            if decision.proposed is not None:
+                proposals[decision.chan_id] = decision.proposed
+        return proposals
+
+
+def ours_factory(profile: str, config_path: Path | None = None) -> Ours:
+    """Our engine with ``profile`` from ``config_path`` (None: the bundled configuration).
+
+    Raises:
+        ConfigError: unknown profile or invalid configuration.
+    """
+    from mcp_lightning.config import load_engine_config
+
+    return Ours(config=load_engine_config(config_path, profile))
