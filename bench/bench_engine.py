@@ -48,15 +48,37 @@ def synthetic_node(graph, now: datetime, seed: int = 7) -> NodeSnapshot:  # type
     for gc in graph.channels:
         policy = gc.node1_policy or gc.node2_policy
         local = int(gc.capacity_sat * rng.random())
-        channels.append(Channel(gc.chan_id, gc.scid, None, gc.node2_pubkey, None, gc.capacity_sat, Sat(local),
-                                Sat(gc.capacity_sat - local), rng.random() > 0.05, False, Opener.LOCAL, policy,
-                                gc.node2_policy))
+        channels.append(
+            Channel(
+                gc.chan_id,
+                gc.scid,
+                None,
+                gc.node2_pubkey,
+                None,
+                gc.capacity_sat,
+                Sat(local),
+                Sat(gc.capacity_sat - local),
+                rng.random() > 0.05,
+                False,
+                Opener.LOCAL,
+                policy,
+                gc.node2_policy,
+            )
+        )
     ids = [c.chan_id for c in channels]
     for _ in range(len(channels) * 2):
         amount = rng.randint(10_000, 5_000_000_000)
         fee = amount // 2000
-        forwards.append(Forward(rng.choice(ids), rng.choice(ids), Msat(amount + fee), Msat(amount), Msat(fee),
-                                now - timedelta(seconds=rng.randint(0, 40 * 86_400))))
+        forwards.append(
+            Forward(
+                rng.choice(ids),
+                rng.choice(ids),
+                Msat(amount + fee),
+                Msat(amount),
+                Msat(fee),
+                now - timedelta(seconds=rng.randint(0, 40 * 86_400)),
+            )
+        )
     forwards.sort(key=lambda f: f.resolved_at)
     return NodeSnapshot(OUR_PUBKEY, "bench", "synthetic", 920_815, now, tuple(channels), tuple(forwards), "bench")
 
@@ -71,14 +93,18 @@ def throughput(graph_path: Path, repeat: int) -> None:
     cache = Path(tempfile.mkdtemp(prefix="mcpln-bench-cache-"))
     t0 = time.perf_counter()
     view = graph_view(graph, node, method="sampled", cache_dir=cache)
-    print(f"graph view (statistics, {len(view.peers):,} peers, sampled topology, cold cache): "
-          f"{time.perf_counter() - t0:.2f} s")
+    print(
+        f"graph view (statistics, {len(view.peers):,} peers, sampled topology, cold cache): "
+        f"{time.perf_counter() - t0:.2f} s"
+    )
     config = load_engine_config()
     t0 = time.perf_counter()
     contexts = build_contexts(node, view, now, config.windows_days)
     build_s = time.perf_counter() - t0
-    print(f"contexts: {len(contexts):,} channels, {len(node.forwards):,} forwards in {build_s:.2f} s "
-          f"({len(contexts) / build_s:,.0f} channels/s)")
+    print(
+        f"contexts: {len(contexts):,} channels, {len(node.forwards):,} forwards in {build_s:.2f} s "
+        f"({len(contexts) / build_s:,.0f} channels/s)"
+    )
     best_eval = best_plan = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -90,7 +116,9 @@ def throughput(graph_path: Path, repeat: int) -> None:
         best_plan = min(best_plan, time.perf_counter() - t0)
     n = len(contexts)
     print(f"evaluate_channel: {n:,} channels in {best_eval:.2f} s = {n / best_eval:,.0f} channels/s (target >= 20,000)")
-    print(f"plan (evaluate + peer coherence + safety + fingerprint): {best_plan:.2f} s = {n / best_plan:,.0f} channels/s")
+    print(
+        f"plan (evaluate + peer coherence + safety + fingerprint): {best_plan:.2f} s = {n / best_plan:,.0f} channels/s"
+    )
     counts: dict[str, int] = {}
     for p in planned:
         counts[p.decision.decision.value] = counts.get(p.decision.decision.value, 0) + 1
@@ -105,18 +133,29 @@ def end_to_end() -> None:
         env.pop("MCPLN_DATABASE_URL", None)
         for label in ("cold", "warm", "warm"):
             # a wrapper process per run, so that its RUSAGE_CHILDREN peak is this run's alone
-            wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-                       "r = subprocess.run(sys.argv[1:], capture_output=True); "
-                       "print(r.returncode, time.perf_counter() - t, "
-                       "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.stderr.decode()[-300:].replace(chr(10), ' '))")
-            done = subprocess.run([sys.executable, "-c", wrapper, str(mcpln), "run", "--json"], env=env,
-                                  capture_output=True, cwd=ROOT, text=True, check=True)
+            wrapper = (
+                "import resource, subprocess, sys, time; t = time.perf_counter(); "
+                "r = subprocess.run(sys.argv[1:], capture_output=True); "
+                "print(r.returncode, time.perf_counter() - t, "
+                "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+                "r.stderr.decode()[-300:].replace(chr(10), ' '))"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", wrapper, str(mcpln), "run", "--json"],
+                env=env,
+                capture_output=True,
+                cwd=ROOT,
+                text=True,
+                check=True,
+            )
             code, wall, peak_kib, *stderr = done.stdout.split(" ", 3)
             if code != "0":
                 print(f"mcpln run failed ({code}): {stderr}")
                 return
-            print(f"mcpln run end to end, {label}: {float(wall):.2f} s, peak RSS {int(peak_kib) / 1024:,.0f} MiB "
-                  f"(targets: cold < 15 s, warm < 3 s)")
+            print(
+                f"mcpln run end to end, {label}: {float(wall):.2f} s, peak RSS {int(peak_kib) / 1024:,.0f} MiB "
+                f"(targets: cold < 15 s, warm < 3 s)"
+            )
 
 
 def main() -> None:
@@ -125,7 +164,10 @@ def main() -> None:
     parser.add_argument("--graph", type=Path, default=ROOT / "data" / "graph" / "describegraph_2025-10-26.json.gz")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"# bench_engine — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"# bench_engine — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}"
+    )
     end_to_end()
     throughput(args.graph, args.repeat)
 

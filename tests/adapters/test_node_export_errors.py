@@ -292,7 +292,8 @@ def test_counts_a_forward_repeated_across_pages_once(tmp_path: Path) -> None:
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)  # lone surrogates are not valid JSON
 _JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(1 << 70), max_value=1 << 70) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none() | st.booleans() | st.integers(min_value=-(1 << 70), max_value=1 << 70)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | _TEXT | st.sampled_from(["-1", "0", "18446744073709551616", "1000msat", "1x2x3"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
     max_leaves=6)
