@@ -159,7 +159,7 @@ def test_internal_errors_on_reads_are_retried_then_succeed(cln_node: ClnNode, cl
     cln_emulator.faults.set(Fault.SERVER_ERROR, times=2)
     chan_id = node_state.channels()[0].chan_id
     assert cln_node.get_policy(chan_id) == node_state.local_policy(chan_id)
-    assert [e.status for e in cln_emulator.recorder.exchanges()] == [500, 500, 200]
+    assert [e.status for e in cln_emulator.recorder.wait_for(3)] == [500, 500, 200]
 
 
 def test_a_dropped_connection_on_a_read_is_retried(cln_node: ClnNode, cln_emulator: ClnEmulator,

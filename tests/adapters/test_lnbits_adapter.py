@@ -101,7 +101,7 @@ def test_reads_retry_on_5xx_and_writes_do_not(lnbits_node: LnbitsNode, lnbits_em
     lnbits_emulator.faults.set(Fault.SERVER_ERROR, writes_only=True)
     with pytest.raises(NodeOutcomeUnknown, match="503"):
         lnbits_node.set_policy(chan_id, replace(policy, fee_rate_ppm=Ppm(3)))
-    assert [e.status for e in lnbits_emulator.recorder.exchanges()] == [503, 503, 200, 200, 503]
+    assert [e.status for e in lnbits_emulator.recorder.wait_for(5)] == [503, 503, 200, 200, 503]
 
 
 def test_a_failed_write_is_outcome_unknown_and_leaves_the_fees(lnbits_node: LnbitsNode, lnbits_emulator: LnbitsEmulator,

@@ -173,7 +173,7 @@ def test_reads_retry_on_5xx_then_succeed(lnd_node: LndRestNode, lnd_emulator: Ln
     """Two HTTP 503 answers are retried and the third try succeeds."""
     lnd_emulator.faults.set(Fault.SERVER_ERROR, times=2)
     policy = lnd_node.get_policy(node_state.channels()[0].chan_id)
-    statuses = [e.status for e in lnd_emulator.recorder.exchanges()]
+    statuses = [e.status for e in lnd_emulator.recorder.wait_for(4)]
     assert policy == node_state.channels()[0].local_policy
     assert statuses == [503, 503, 200, 200]
 
@@ -184,7 +184,7 @@ def test_reads_give_up_after_three_tries_with_node_unavailable(lnd_node: LndRest
     lnd_emulator.faults.set(Fault.SERVER_ERROR)
     with pytest.raises(NodeUnavailable, match=r"HTTP 503.*gave up after 3 tries"):
         lnd_node.snapshot()
-    assert len(lnd_emulator.recorder.exchanges()) == 3
+    assert len(lnd_emulator.recorder.wait_for(3)) == 3
 
 
 def test_a_5xx_answer_to_chanpolicy_is_not_retried(lnd_node: LndRestNode, lnd_emulator: LndEmulator,
@@ -244,7 +244,7 @@ def test_slow_answers_within_the_timeout_succeed(lnd_node: LndRestNode, lnd_emul
     """Answers 0.3 s late still arrive inside the 1 s timeout, without retries."""
     lnd_emulator.faults.set(Fault.SLOW, delay_s=0.3, times=1)
     assert lnd_node.get_policy(node_state.channels()[1].chan_id) == node_state.channels()[1].local_policy
-    assert len(lnd_emulator.recorder.exchanges()) == 2
+    assert len(lnd_emulator.recorder.wait_for(2)) == 2
 
 
 def test_an_unknown_channel_raises_node_rejected_without_retries(lnd_node: LndRestNode,

@@ -38,7 +38,7 @@ def test_a_wrong_macaroon_raises_node_auth_error_after_one_request(lnd_emulator:
         node.snapshot()
     node.close()
     assert "MCPLN_LND_MACAROON_PATH" in (caught.value.hint or "")
-    assert len(lnd_emulator.recorder.exchanges()) == 1
+    assert len(lnd_emulator.recorder.wait_for(1)) == 1
 
 
 def test_lnds_own_http_500_auth_answers_are_auth_errors(node_state: NodeState, tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_lnds_own_http_500_auth_answers_are_auth_errors(node_state: NodeState, t
         with pytest.raises(NodeAuthError, match=r"500.*signature mismatch"):
             node.snapshot()
         node.close()
-        assert [e.status for e in emulator.recorder.exchanges()] == [500]
+        assert [e.status for e in emulator.recorder.wait_for(1)] == [500]
 
 
 def test_the_readonly_macaroon_reads_but_cannot_set_a_policy(lnd_emulator: LndEmulator, node_state: NodeState) -> None:

@@ -44,13 +44,24 @@ class Recorder:
     """A thread-safe list of exchanges."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._exchanges: list[Exchange] = []
 
     def add(self, exchange: Exchange) -> None:
         """Keep one exchange."""
         with self._lock:
             self._exchanges.append(exchange)
+            self._lock.notify_all()
+
+    def wait_for(self, count: int, timeout_s: float = 2.0) -> list[Exchange]:
+        """Every exchange so far, once at least ``count`` are recorded (or ``timeout_s`` passed).
+
+        An exchange is recorded after its response is sent, so a client can see the answer an
+        instant before the recorder does; tests that count exchanges wait here.
+        """
+        with self._lock:
+            self._lock.wait_for(lambda: len(self._exchanges) >= count, timeout=timeout_s)
+            return list(self._exchanges)
 
     def exchanges(self) -> list[Exchange]:
         """Every exchange so far, in order."""
