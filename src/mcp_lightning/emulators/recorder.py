@@ -56,8 +56,9 @@ class Recorder:
     def wait_for(self, count: int, timeout_s: float = 2.0) -> list[Exchange]:
         """Every exchange so far, once at least ``count`` are recorded (or ``timeout_s`` passed).
 
-        An exchange is recorded after its response is sent, so a client can see the answer an
-        instant before the recorder does; tests that count exchanges wait here.
+        An exchange is recorded once its answer is complete, before the client can read it; an
+        answer the client stopped waiting for (a timeout, a reset) is recorded later, so tests that
+        count such exchanges wait here.
         """
         with self._lock:
             self._lock.wait_for(lambda: len(self._exchanges) >= count, timeout=timeout_s)
@@ -97,6 +98,8 @@ class RecordingMiddleware:
         request_body = bytearray()
         response_body = bytearray()
         status = [0]
+        content_length = [-1]  # from the response headers; -1 when absent
+        recorded = [False]
 
         async def receive_copy() -> Message:
             message = await receive()
@@ -104,15 +107,25 @@ class RecordingMiddleware:
                 request_body.extend(message.get("body", b""))
             return message
 
+        def record() -> None:
+            recorded[0] = True
+            self.recorder.add(Exchange(
+                scope["method"], scope["path"], scope.get("query_string", b"").decode(),
+                parse_json(bytes(request_body)), status[0], parse_json(bytes(response_body))))
+
         async def send_copy(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = int(message["status"])
-            elif message["type"] == "http.response.body":
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"content-length":
+                        content_length[0] = int(value)
+            elif message["type"] == "http.response.body" and not recorded[0]:
                 response_body.extend(message.get("body", b""))
-                if not message.get("more_body", False):  # record before the client can see the answer
-                    self.recorder.add(Exchange(
-                        scope["method"], scope["path"], scope.get("query_string", b"").decode(),
-                        parse_json(bytes(request_body)), status[0], parse_json(bytes(response_body))))
+                # Record before the client can see the whole answer: a streamed body (Starlette's
+                # http middleware) ends with an empty chunk the client does not wait for.
+                complete = 0 <= content_length[0] <= len(response_body)
+                if complete or not message.get("more_body", False):
+                    record()
             await send(message)
 
         await self.app(scope, receive_copy, send_copy)
