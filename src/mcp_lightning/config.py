@@ -104,8 +104,10 @@ class _Data(_Strict):
     stale_graph_days: float = Field(30.0, gt=0)
     min_competitors: int = Field(3, ge=1)
     demand_min_forwards_7d: int = Field(1, ge=1)
+    demand_min_unserved_7d: int = Field(3, ge=1)
     close_idle_days: int = Field(30, ge=1)
     close_min_age_blocks: int = Field(4320, ge=0)
+    cut_wait_days: float = Field(7.0, ge=0)
 
 
 class _Safety(_Strict):

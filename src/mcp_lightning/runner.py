@@ -23,6 +23,7 @@ from mcp_lightning.engine.context import GraphView, build_contexts
 from mcp_lightning.engine.plan import PlannedDecision, RunSummary
 from mcp_lightning.engine.planner import plan
 from mcp_lightning.engine.ports import RunStore
+from mcp_lightning.engine.unserved import with_unserved
 from mcp_lightning.graph.load import load_graph
 from mcp_lightning.graph.statistics import network_stats, peer_stats
 from mcp_lightning.graph.topology import Method, Topology, compute_topology
@@ -140,7 +141,8 @@ def execute_run(request: RunRequest, store: RunStore) -> RunResult:
              else cached_graph(request.graph_path, request.cache_dir))
     now = request.now or node.taken_at
     view = graph_view(graph, node, method=request.topology_method, cache_dir=request.cache_dir)
-    contexts = build_contexts(node, view, now, config.windows_days)
+    contexts = with_unserved(build_contexts(node, view, now, config.windows_days),
+                             store.counter_baseline(node.pubkey, now))
     recent: dict[int, list[datetime]] = {}
     for change in store.policy_changes_since(now - timedelta(days=1)):
         recent.setdefault(change.chan_id, []).append(change.applied_at)

@@ -231,3 +231,21 @@ def test_store_serves_as_the_engines_run_store_port(store: Store) -> None:
     port.record_run(run, [make_planned()])
     assert port.policy_changes_since(run.started_at) == []
     assert store.find_run(run.run_id) == run
+
+
+def test_counter_baseline_is_the_run_a_week_before_else_the_oldest(store: Store) -> None:
+    """Runs 9, 8 and 2 days before now: the 8-day-old run's counters; nothing before 'now': None."""
+    from mcp_lightning.domain.channel import HtlcCounters
+
+    now = EVALUATED_AT + timedelta(days=9)
+    for days_before, offered in ((9, 10), (8, 20), (2, 30)):
+        facts = make_facts(htlc_counters=HtlcCounters(1, 1, offered, 5))
+        store.record_run(make_run(evaluated_at=now - timedelta(days=days_before)), [make_planned(facts=facts)])
+    chan_id = make_planned().decision.chan_id
+    baseline = store.counter_baseline(make_run().node_pubkey, now)
+    assert baseline is not None
+    assert baseline[0] == now - timedelta(days=8) and baseline[1] == {chan_id: HtlcCounters(1, 1, 20, 5)}
+    young = store.counter_baseline(make_run().node_pubkey, now - timedelta(days=3))
+    assert young is not None and young[0] == now - timedelta(days=9)
+    assert store.counter_baseline(make_run().node_pubkey, EVALUATED_AT) is None
+    assert store.counter_baseline("02" + "00" * 32, now) is None

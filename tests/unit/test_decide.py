@@ -10,11 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mcp_lightning.config import load_engine_config
+from mcp_lightning.domain.context import FlowWindow
 from mcp_lightning.domain.decision import DecisionType, RebalanceDirection
 from mcp_lightning.engine.decide import evaluate_channel
 from mcp_lightning.engine.peer_groups import evaluate_all
 from mcp_lightning.engine.rules import RULES
-from mcp_lightning.units import Ppm
+from mcp_lightning.units import Msat, Ppm
 from tests.engine_factories import (
     NOW,
     idle_flows,
@@ -85,24 +86,69 @@ def test_scarce_outbound_in_demand_raises_fees() -> None:
     assert "scarce" in decision.reasons[0]
 
 
-def test_scarce_outbound_already_priced_high_is_rebalanced_in() -> None:
-    """When the fee is already above the competitors' p75 the free lever is spent: refill instead."""
+def test_scarce_outbound_in_demand_keeps_rising_above_the_competitors() -> None:
+    """Demand at our price is the evidence that the price holds: a fee above the p75 still rises."""
     decision = decide(depleted_in_demand(3000))
+    assert decision.decision is DecisionType.INCREASE_FEES
+    assert decision.proposed is not None and decision.proposed.fee_rate_ppm > 3000
+
+
+def test_scarce_outbound_at_the_ceiling_is_rebalanced_in() -> None:
+    """At the safety ceiling the free lever is spent: refill instead."""
+    decision = decide(depleted_in_demand(BALANCED.safety.max_fee_rate_ppm))
     assert decision.decision is DecisionType.REBALANCE
     assert decision.rebalance is not None and decision.rebalance.direction is RebalanceDirection.PULL_IN
     assert decision.rebalance.amount_sat == 5_000_000 // 2 - 250_000
 
 
+def test_scarce_liquidity_is_priced_with_the_dearest_quarter() -> None:
+    """Depleted and cheap, with no settled demand (a depleted channel cannot show it): raise towards the p75."""
+    ctx = make_context(channel=make_channel(0.05, local_policy=make_policy(fee_rate_ppm=Ppm(200))), flows=idle_flows(),
+                       last_forward_at=NOW - timedelta(days=10))
+    decision = decide(ctx)
+    assert decision.decision is DecisionType.INCREASE_FEES, decision.reasons
+    assert decision.proposed is not None and 200 < decision.proposed.fee_rate_ppm <= 1000
+    assert "below the p75" in decision.reasons[0]
+
+
+def test_depleted_without_demand_and_priced_high_is_left_alone() -> None:
+    """Depleted, no outbound demand, fee at the competitors' p75: a refill would not pay."""
+    channel = make_channel(0.05, local_policy=make_policy(fee_rate_ppm=Ppm(1000)))
+    ctx = make_context(channel=channel, flows=idle_flows(), last_forward_at=NOW - timedelta(days=10))
+    decision = decide(ctx)
+    assert decision.decision is DecisionType.NO_ACTION and "no outbound demand" in decision.reasons[0]
+
+
+def test_a_fee_changed_recently_is_not_cut_yet() -> None:
+    """An idle, dear fee set 2 days ago has not had its cut_wait_days (7) to meet demand: no cut yet."""
+    ctx = saturated_idle(2000)
+    recent = replace(ctx.channel.local_policy, last_update_at=NOW - timedelta(days=2))
+    decision = decide(replace(ctx, channel=replace(ctx.channel, local_policy=recent)))
+    assert decision.decision is DecisionType.NO_ACTION, decision.reasons
+    aged = replace(recent, last_update_at=NOW - timedelta(days=8))
+    assert decide(replace(ctx, channel=replace(ctx.channel, local_policy=aged))).decision is DecisionType.DECREASE_FEES
+
+
 def test_idle_liquidity_priced_above_competitors_lowers_fees() -> None:
-    """Idle local liquidity priced above the peer's competitors' median is priced down, not below their p25."""
+    """A month-idle, saturated channel priced above the competitors' p75 is cut, not below their median."""
     decision = decide(saturated_idle(2000))
     assert decision.decision is DecisionType.DECREASE_FEES
-    assert decision.proposed is not None and 250 <= decision.proposed.fee_rate_ppm < 2000
+    assert decision.proposed is not None and 500 <= decision.proposed.fee_rate_ppm < 2000
 
 
-def test_idle_liquidity_already_cheap_is_pushed_out() -> None:
-    """Idle local liquidity already priced at or below the median is rebalanced out."""
-    decision = decide(saturated_idle(300))
+def test_a_quiet_week_does_not_cut_fees() -> None:
+    """Saturated and priced above the p75, with no forward out in 7 days but some in 30: no cut."""
+    flows = (FlowWindow(1), FlowWindow(7), FlowWindow(30, n_out=3, amount_out_msat=Msat(600_000_000)))
+    ctx = replace(saturated_idle(2000), flows=flows)
+    decision = decide(ctx)
+    assert decision.decision is DecisionType.NO_ACTION, decision.reasons
+    assert "30 d" in decision.reasons[0]
+
+
+@pytest.mark.parametrize("fee_ppm", [300, 800])
+def test_idle_liquidity_priced_within_the_market_is_pushed_out(fee_ppm: int) -> None:
+    """Idle local liquidity priced at or below the competitors' p75 is rebalanced out, not cut."""
+    decision = decide(saturated_idle(fee_ppm))
     assert decision.decision is DecisionType.REBALANCE
     assert decision.rebalance is not None and decision.rebalance.direction is RebalanceDirection.PUSH_OUT
 
@@ -121,7 +167,7 @@ def test_young_idle_channel_is_not_closed() -> None:
 
 
 def test_underpriced_channel_with_flow_raises_towards_the_median() -> None:
-    """A mid-balance, poorly scored channel with demand priced below p25 is raised, not past the median."""
+    """A mid-balance, poorly scored channel with demand priced below the median is raised, not past it."""
     ctx = make_context(
         channel=make_channel(0.35, local_policy=make_policy(fee_rate_ppm=Ppm(20))),
         flows=make_flows(n_out_7d=1, n_in_7d=0, amount_msat=1_000_000),
@@ -131,6 +177,15 @@ def test_underpriced_channel_with_flow_raises_towards_the_median() -> None:
     decision = decide(ctx)
     assert decision.decision is DecisionType.INCREASE_FEES, decision.reasons
     assert decision.proposed is not None and 20 < decision.proposed.fee_rate_ppm <= 500
+
+
+@pytest.mark.parametrize("fee_ppm", [400, 499])
+def test_flowing_channel_below_the_median_is_raised_towards_it(fee_ppm: int) -> None:
+    """A healthy, flowing channel priced under the competitors' median is raised one step, not past it."""
+    decision = decide(make_context(channel=make_channel(0.5, local_policy=make_policy(fee_rate_ppm=Ppm(fee_ppm)))))
+    assert decision.decision is DecisionType.INCREASE_FEES, decision.reasons
+    one_step = max(fee_ppm + BALANCED.steps.min_step_ppm, min(round(fee_ppm * 1.15), 500))
+    assert decision.proposed is not None and decision.proposed.fee_rate_ppm == one_step
 
 
 def test_inactive_channel_gets_no_action_with_the_reason() -> None:
@@ -174,7 +229,7 @@ def test_every_decision_type_is_reachable() -> None:
         for c in (
             make_context(),
             depleted_in_demand(200),
-            depleted_in_demand(3000),
+            depleted_in_demand(5000),
             saturated_idle(2000),
             dead_channel(),
         )
@@ -197,7 +252,7 @@ def test_aggressive_steps_further_than_balanced_and_balanced_further_than_conser
 def test_aggressive_acts_on_imbalances_conservative_ignores() -> None:
     """A 17 % local channel in demand is depleted for balanced and aggressive, not for conservative."""
     ctx = make_context(
-        channel=make_channel(0.17, local_policy=make_policy(fee_rate_ppm=Ppm(200))), flows=make_flows(n_out_7d=20)
+        channel=make_channel(0.17, local_policy=make_policy(fee_rate_ppm=Ppm(600))), flows=make_flows(n_out_7d=20)
     )
     assert decide(ctx, CONSERVATIVE).decision is DecisionType.NO_ACTION
     assert decide(ctx, BALANCED).decision is DecisionType.INCREASE_FEES
@@ -253,3 +308,31 @@ def test_imbalanced_channels_are_judged_on_balance_whatever_the_composite(ratio:
     """A strongly imbalanced channel never gets the 'healthy' verdict."""
     ctx = make_context(channel=make_channel(ratio), flows=make_flows(n_out_7d=0 if ratio > 0.5 else 20))
     assert "optimal band" not in decide(ctx).reasons[0]
+
+
+@given(ratio=st.floats(0, 1), n_out_7d=st.integers(0, 30), fee=st.integers(0, 6_000))
+def test_cuts_stop_at_the_competitors_median_and_raises_need_demand_or_scarcity(
+    ratio: float, n_out_7d: int, fee: int
+) -> None:
+    """A cut stops at the reference median (or one min step); a raise needs demand or scarce, cheap liquidity."""
+    ctx = make_context(
+        channel=make_channel(ratio, local_policy=make_policy(fee_rate_ppm=Ppm(fee))),
+        flows=make_flows(n_out_7d=n_out_7d) if n_out_7d else idle_flows(),
+    )
+    decision = decide(ctx)
+    if decision.decision is DecisionType.DECREASE_FEES:
+        assert decision.proposed is not None
+        assert decision.proposed.fee_rate_ppm >= min(500, fee - BALANCED.steps.min_step_ppm)
+    if decision.decision is DecisionType.INCREASE_FEES:
+        scarce_and_cheap = ratio < BALANCED.liquidity.low_local_ratio and fee < 1000
+        assert n_out_7d >= BALANCED.data.demand_min_forwards_7d or scarce_and_cheap
+
+
+def test_the_documented_table_lists_the_rules_in_code_order() -> None:
+    """The table in engine.rules' docstring (copied in the README) names every rule, in matching order."""
+    import re
+
+    from mcp_lightning.engine import rules
+
+    documented = re.findall(r"^\|\s*\d+\s*\|\s*(\w+)", rules.__doc__ or "", flags=re.MULTILINE)
+    assert documented == [rule.name for rule in RULES]

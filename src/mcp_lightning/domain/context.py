@@ -49,6 +49,8 @@ class ChannelContext:
         in_graph: the channel itself appears in the graph snapshot.
         graph_age_days: days between the graph snapshot and ``now``.
         n_channels_with_peer: our open channels with the same peer (>= 1).
+        unserved_out_7d: outbound HTLCs offered to this channel but not fulfilled over about the
+            last 7 days (demand it could not serve; see ``engine.unserved``); None when unknown.
     """
 
     channel: Channel
@@ -64,6 +66,7 @@ class ChannelContext:
     in_graph: bool
     graph_age_days: float
     n_channels_with_peer: int = 1
+    unserved_out_7d: int | None = None
 
     def flow(self, days: int) -> FlowWindow:
         """The window of exactly ``days`` days, or an empty one when it was not computed."""

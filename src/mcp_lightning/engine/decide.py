@@ -89,6 +89,10 @@ def evaluate_channel(ctx: ChannelContext, config: EngineConfig, now: datetime) -
 
 
 _FEE_CHANGES = frozenset({DecisionType.INCREASE_FEES, DecisionType.DECREASE_FEES})
+_RAISE_TARGETS = {  # rule -> the reference percentile its raise stops at
+    "underpriced": lambda reference: reference.p50_ppm,
+    "scarce_underpriced": lambda reference: reference.p75_ppm,
+}
 
 
 def _by_value(score: WeightedScore) -> tuple[float, str]:
@@ -96,20 +100,27 @@ def _by_value(score: WeightedScore) -> tuple[float, str]:
 
 
 def _propose_fee(current: Policy, rule: Rule, signals: Signals, config: EngineConfig) -> Policy:
-    """New outbound policy: one profile step up or down, anchored to the fee reference."""
+    """New outbound policy: one profile step up or down, anchored to the fee reference.
+
+    A raise is one step (``urgent_step_ratio`` below the urgent band), at least ``min_step_ppm``;
+    ``underpriced`` stops at the reference median, ``scarce_underpriced`` at its p75. A cut is one
+    step down to no lower than the reference median (or one ``min_step_ppm`` when already below
+    it). The safety chain bounds both.
+    """
     steps = config.steps
     step = steps.urgent_step_ratio if signals.composite < config.bands.urgent_below else steps.step_ratio
     fee = int(current.fee_rate_ppm)
     if rule.decision is DecisionType.INCREASE_FEES:
         new_fee = max(fee + steps.min_step_ppm, round(fee * (1.0 + step)))
-        if rule.name == "underpriced":  # close the gap to the reference, not beyond its median
-            new_fee = max(fee + steps.min_step_ppm, min(new_fee, round(signals.reference.p50_ppm)))
+        target = _RAISE_TARGETS.get(rule.name)
+        if target is not None:  # close the gap to the reference, not beyond it
+            new_fee = max(fee + steps.min_step_ppm, min(new_fee, round(target(signals.reference))))
         inbound = current.inbound_fee_rate_ppm
         if steps.suggest_inbound_discount and signals.depleted:
             inbound = Ppm(-round(new_fee * steps.inbound_discount_ratio))
         return replace(current, fee_rate_ppm=Ppm(new_fee), inbound_fee_rate_ppm=inbound)
     new_fee = min(fee - steps.min_step_ppm, round(fee * (1.0 - step)))
-    floor = round(signals.reference.p25_ppm)  # do not undercut the cheaper quarter of the competition
+    floor = round(signals.reference.p50_ppm)  # cut towards the competitors' median, never below it
     new_fee = max(0, new_fee, min(floor, fee - steps.min_step_ppm))
     return replace(current, fee_rate_ppm=Ppm(new_fee))
 

@@ -69,16 +69,22 @@ class DataRules:
         stale_graph_days: a graph older than this (vs ``now``) lowers confidence.
         min_competitors: competitors needed to use the peer's fees as reference (else the network's).
         demand_min_forwards_7d: outbound forwards in 7 days that count as demand.
+        demand_min_unserved_7d: outbound HTLCs offered but not fulfilled in 7 days that count as
+            demand on a depleted channel (it cannot show settled forwards).
         close_idle_days: no forward either way for this long (and a low score) -> CLOSE_CHANNEL.
         close_min_age_blocks: never propose closing a channel younger than this.
+        cut_wait_days: a fee must have stood this long (days since its last update) before it is
+            cut; a fee whose update time is unknown counts as old enough.
     """
 
     min_history_days: float = 7.0
     stale_graph_days: float = 30.0
     min_competitors: int = 3
     demand_min_forwards_7d: int = 1
+    demand_min_unserved_7d: int = 3
     close_idle_days: int = 30
     close_min_age_blocks: int = 4320
+    cut_wait_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from mcp_lightning.domain.channel import Policy
+from mcp_lightning.domain.channel import HtlcCounters, Policy
 from mcp_lightning.domain.decision import Decision
 
 
@@ -49,6 +49,8 @@ class ChannelFacts:
     peer_alias: str | None
     active: bool
     in_graph: bool
+    htlc_counters: HtlcCounters | None = None  # lifetime counters read now (the next runs' baseline)
+    unserved_out_7d: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

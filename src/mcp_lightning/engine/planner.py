@@ -29,6 +29,8 @@ def facts_of(ctx: ChannelContext, peer_alias: str | None) -> ChannelFacts:
         peer_alias=peer_alias,
         active=ctx.channel.active,
         in_graph=ctx.in_graph,
+        htlc_counters=ctx.channel.htlc_counters,
+        unserved_out_7d=ctx.unserved_out_7d,
     )
 
 

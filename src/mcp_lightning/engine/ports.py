@@ -9,6 +9,7 @@ from typing import Protocol
 from mcp_lightning.domain.channel import Policy
 from mcp_lightning.domain.node import NodeSnapshot
 from mcp_lightning.engine.plan import PlannedDecision, PolicyChange, RunSummary
+from mcp_lightning.engine.unserved import CounterReading
 
 
 class RunStore(Protocol):
@@ -24,6 +25,10 @@ class RunStore(Protocol):
 
     def policy_changes_since(self, since: datetime) -> Sequence[PolicyChange]:
         """Policy changes applied at or after ``since`` (UTC), oldest first, for cooldowns and daily caps."""
+        ...
+
+    def counter_baseline(self, node_pubkey: str, now: datetime, window_days: float = 7.0) -> CounterReading | None:
+        """The HTLC counters an earlier run recorded, to measure unserved demand over a window."""
         ...
 
 

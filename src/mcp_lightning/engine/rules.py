@@ -1,33 +1,46 @@
 """The decision rule table: first matching row wins.
 
-| # | rule                 | when                                                                  | decision      |
-|---|----------------------|-----------------------------------------------------------------------|---------------|
-| 1 | policy_unknown       | our outbound policy is unknown                                        | NO_ACTION     |
-| 2 | history_too_short    | the export holds less forwarding history than ``min_history_days``    | NO_ACTION     |
-| 3 | idle_and_poor        | composite < close band, no forward for ``close_idle_days``, mature    | CLOSE_CHANNEL |
-| 4 | inactive             | the channel is inactive (peer offline / not normal)                   | NO_ACTION     |
-| 5 | scarce_in_demand     | depleted, outbound demand, fee below reference p75                    | INCREASE_FEES |
-| 6 | scarce_priced_out    | depleted, outbound demand, fee already at/above reference p75         | REBALANCE in  |
-| 7 | depleted_no_demand   | depleted, no outbound demand                                          | NO_ACTION     |
-| 8 | idle_overpriced      | saturated, no outbound demand, fee above reference median             | DECREASE_FEES |
-| 9 | idle_cheap           | saturated, no outbound demand, fee at/below reference median          | REBALANCE out |
-|10 | draining_itself      | saturated with outbound demand (the imbalance corrects itself)        | NO_ACTION     |
-|11 | healthy              | composite >= optimal band                                             | NO_ACTION     |
-|12 | underpriced          | composite < act band, outbound demand, fee below reference p25        | INCREASE_FEES |
-|13 | overpriced_idle      | composite < act band, no outbound demand, fee above reference median  | DECREASE_FEES |
-|14 | acceptable           | anything else                                                         | NO_ACTION     |
+| # | rule                 | when                                                                     | decision      |
+|---|----------------------|--------------------------------------------------------------------------|---------------|
+| 1 | policy_unknown       | our outbound policy is unknown                                           | NO_ACTION     |
+| 2 | idle_and_poor        | composite < close band, no forward for ``close_idle_days``, mature       | CLOSE_CHANNEL |
+| 3 | inactive             | the channel is inactive (peer offline / not normal)                      | NO_ACTION     |
+| 4 | history_too_short    | the export holds less forwarding history than ``min_history_days``       | NO_ACTION     |
+| 5 | scarce_in_demand     | depleted, outbound or unserved demand, fee below the safety ceiling      | INCREASE_FEES |
+| 6 | scarce_priced_out    | depleted, outbound or unserved demand, fee already at the safety ceiling | REBALANCE in  |
+| 7 | scarce_underpriced   | depleted, no demand, fee below reference p75                             | INCREASE_FEES |
+| 8 | depleted_no_demand   | depleted, no demand                                                      | NO_ACTION     |
+| 9 | idle_overpriced      | saturated, idle fee: no forward out in 30 d, fee above reference p75     | DECREASE_FEES |
+|10 | idle_priced_fairly   | saturated, no outbound demand, fee at/below reference p75                | REBALANCE out |
+|11 | draining_itself      | saturated otherwise (forwarding out, or not idle long enough to cut)     | NO_ACTION     |
+|12 | underpriced          | outbound demand, fee below reference median                              | INCREASE_FEES |
+|13 | healthy              | composite >= optimal band                                                | NO_ACTION     |
+|14 | overpriced_idle      | composite < act band, idle fee, fee above reference p75                  | DECREASE_FEES |
+|15 | acceptable           | anything else                                                            | NO_ACTION     |
 
 "Depleted" is local_ratio < ``low_local_ratio``, "saturated" > ``high_local_ratio``, "outbound
-demand" at least ``demand_min_forwards_7d`` forwards out in 7 days; the reference is the peer's
-competitors' fee percentiles when there are ``min_competitors`` of them, else the network's.
-An imbalanced channel is judged on its balance whatever its composite score (a busy channel that is
-draining scores well on activity, yet its scarce outbound liquidity is underpriced); a channel
-with a usable balance is judged on its composite score.
+demand" at least ``demand_min_forwards_7d`` forwards out in 7 days, "unserved demand" at least
+``demand_min_unserved_7d`` outbound HTLCs offered but not fulfilled in 7 days
+(``engine.unserved``); the reference is the peer's competitors' fee percentiles when there are
+``min_competitors`` of them, else the network's; the safety ceiling is
+``safety.max_fee_rate_ppm``; an "idle fee" has earned no forward out in 30 days and has stood for
+at least ``cut_wait_days``. An imbalanced channel is judged on its balance whatever its composite
+score (a busy channel that is draining scores well on activity, yet its scarce outbound liquidity
+is underpriced); a channel with a usable balance is judged on its demand and its composite score.
 
-Economics: raise where outbound liquidity is scarce and in demand (the price of a scarce good
-rises, and a higher fee slows the drain); lower where liquidity sits idle priced above the peer's
-competitors; pay for a rebalance only where the free lever (the fee) is already spent; never
-change fees on a channel that cannot route right now or on too little data.
+Economics: raise where outbound liquidity is scarce and in demand — demand at our price is the
+evidence that the price holds, so the fee climbs one step per decision until the demand stops or
+the ceiling is reached (a higher fee also slows the drain); price scarce liquidity in the dearest
+quarter of the competition (up to their p75), demand or not: a depleted channel can serve few
+payments, and a cheap one attracts HTLCs it must fail (which also costs us in senders' mission
+control); raise a
+flowing channel priced under the competitors' median towards that median; lower only where
+liquidity has sat unused for a month priced in the dearest quarter of the competition, one step per
+``cut_wait_days`` so each price has time to meet its demand, and never below their median; pay for a rebalance
+only where the free lever (the fee) is spent; never change fees on a channel that cannot route right
+now or on too little data. The backtest (``docs/simulator.md``) measured the earlier table, which
+cut fees after a single quiet week and asked for a rebalance instead of raising scarce liquidity
+above the competitors' p75: it earned 17-62 % less than the best baseline strategy.
 """
 
 from __future__ import annotations
@@ -51,6 +64,16 @@ class Rule:
     when: Condition
     decision: DecisionType
     reason: str
+
+
+def _below_ceiling(signals: Signals, config: EngineConfig) -> bool:
+    fee = signals.our_fee_rate_ppm
+    return fee is not None and fee < config.safety.max_fee_rate_ppm
+
+
+def _idle_fee(signals: Signals, config: EngineConfig) -> bool:
+    """No forward out in 30 days, and the fee has stood ``cut_wait_days`` since its last update."""
+    return signals.n_out_30d == 0 and signals.fee_age_days >= config.data.cut_wait_days
 
 
 def _mature(ctx: ChannelContext, config: EngineConfig) -> bool:
@@ -85,17 +108,24 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "scarce_in_demand",
-        lambda c, s, k: s.depleted and s.in_demand and s.room_to_raise,
+        lambda c, s, k: s.depleted and (s.in_demand or s.unserved_demand) and _below_ceiling(s, k),
         DecisionType.INCREASE_FEES,
         "Outbound liquidity is scarce ({local_ratio:.0%} local) and in demand "
-        "({n_out_7d} forwards out in 7 d): raise the price.",
+        "({n_out_7d} forwards out, {unserved_out_7d} HTLCs it could not serve in 7 d): raise the price.",
     ),
     Rule(
         "scarce_priced_out",
-        lambda c, s, k: s.depleted and s.in_demand,
+        lambda c, s, k: s.depleted and (s.in_demand or s.unserved_demand),
         DecisionType.REBALANCE,
-        "Outbound liquidity is scarce ({local_ratio:.0%} local) and in demand, and our fee is already at the top "
-        "of {reference_source} (p75 {p75:.0f} ppm): refill it.",
+        "Outbound liquidity is scarce ({local_ratio:.0%} local) and in demand, and our fee is already at the "
+        "ceiling ({max_fee_rate_ppm} ppm): refill it.",
+    ),
+    Rule(
+        "scarce_underpriced",
+        lambda c, s, k: s.depleted and s.priced_below_p75,
+        DecisionType.INCREASE_FEES,
+        "Outbound liquidity is scarce ({local_ratio:.0%} local) yet priced below the p75 of "
+        "{reference_source} ({p75:.0f} ppm): price it with the dearest quarter.",
     ),
     Rule(
         "depleted_no_demand",
@@ -106,23 +136,31 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "idle_overpriced",
-        lambda c, s, k: s.saturated and not s.in_demand and s.priced_above_median,
+        lambda c, s, k: s.saturated and _idle_fee(s, k) and s.priced_above_p75,
         DecisionType.DECREASE_FEES,
-        "Liquidity sits idle ({local_ratio:.0%} local, no forward out in 7 d) priced above {reference_source} "
-        "(median {p50:.0f} ppm): lower the price.",
+        "Liquidity sits idle ({local_ratio:.0%} local, no forward out in 30 d) priced above the p75 of "
+        "{reference_source} ({p75:.0f} ppm): lower the price towards their median ({p50:.0f} ppm).",
     ),
     Rule(
-        "idle_cheap",
-        lambda c, s, k: s.saturated and not s.in_demand,
+        "idle_priced_fairly",
+        lambda c, s, k: s.saturated and not s.in_demand and not s.priced_above_p75,
         DecisionType.REBALANCE,
-        "Liquidity sits idle ({local_ratio:.0%} local) although our fee is at or below "
-        "the median of {reference_source} ({p50:.0f} ppm): move some of it out.",
+        "Liquidity sits idle ({local_ratio:.0%} local) although our fee is within the range of "
+        "{reference_source} (p75 {p75:.0f} ppm): move some of it out.",
     ),
     Rule(
         "draining_itself",
         lambda c, s, k: s.saturated,
         DecisionType.NO_ACTION,
-        "Mostly local ({local_ratio:.0%}) but forwarding out ({n_out_7d} in 7 d); the balance is correcting itself.",
+        "Mostly local ({local_ratio:.0%}) with {n_out_7d} forwards out in 7 d and {n_out_30d} in 30 d; "
+        "the price is left to find its demand.",
+    ),
+    Rule(
+        "underpriced",
+        lambda c, s, k: s.in_demand and s.priced_below_median,
+        DecisionType.INCREASE_FEES,
+        "Forwards flow out ({n_out_7d} in 7 d) at a fee below the median of {reference_source} "
+        "({p50:.0f} ppm): raise it towards that median.",
     ),
     Rule(
         "healthy",
@@ -131,16 +169,11 @@ RULES: tuple[Rule, ...] = (
         "Composite score {composite:.2f} is in the optimal band (>= {optimal_min:.2f}).",
     ),
     Rule(
-        "underpriced",
-        lambda c, s, k: s.composite < k.bands.act_below and s.in_demand and s.priced_below_p25,
-        DecisionType.INCREASE_FEES,
-        "Forwards flow out ({n_out_7d} in 7 d) at a fee below the p25 of {reference_source} ({p25:.0f} ppm): raise it.",
-    ),
-    Rule(
         "overpriced_idle",
-        lambda c, s, k: s.composite < k.bands.act_below and not s.in_demand and s.priced_above_median,
+        lambda c, s, k: s.composite < k.bands.act_below and _idle_fee(s, k) and s.priced_above_p75,
         DecisionType.DECREASE_FEES,
-        "No forward out in 7 d at a fee above the median of {reference_source} ({p50:.0f} ppm): lower it.",
+        "No forward out in 30 d at a fee above the p75 of {reference_source} ({p75:.0f} ppm): lower it "
+        "towards their median ({p50:.0f} ppm).",
     ),
     Rule(
         "acceptable",
@@ -170,6 +203,9 @@ def render_reason(rule: Rule, ctx: ChannelContext, signals: Signals, config: Eng
         optimal_min=config.bands.optimal_min,
         local_ratio=signals.local_ratio,
         n_out_7d=signals.n_out_7d,
+        n_out_30d=signals.n_out_30d,
+        unserved_out_7d=signals.unserved_out_7d,
+        max_fee_rate_ppm=config.safety.max_fee_rate_ppm,
         reference_source=signals.reference.source,
         p25=signals.reference.p25_ppm,
         p50=signals.reference.p50_ppm,

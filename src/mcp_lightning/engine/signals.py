@@ -28,7 +28,11 @@ class Signals(NamedTuple):
         saturated: local_ratio above the high band.
         in_demand: outbound forwards in 7 days reach the demand threshold.
         n_out_7d: outbound forwards in 7 days.
+        unserved_out_7d: outbound HTLCs offered but not fulfilled in about 7 days (0 when unknown).
+        unserved_demand: ``unserved_out_7d`` reaches ``demand_min_unserved_7d``.
+        n_out_30d: outbound forwards in 30 days (0: the channel's liquidity sat unused for a month).
         idle_days: days since the last forward either way (inf when none in the history).
+        fee_age_days: days since our outbound policy was last updated (inf when unknown).
         our_fee_rate_ppm: our outbound fee_rate_ppm (None when unknown).
         reference: the fee percentiles we compare with.
     """
@@ -39,7 +43,11 @@ class Signals(NamedTuple):
     saturated: bool
     in_demand: bool
     n_out_7d: int
+    unserved_out_7d: int
+    unserved_demand: bool
+    n_out_30d: int
     idle_days: float
+    fee_age_days: float
     our_fee_rate_ppm: int | None
     reference: FeeReference
 
@@ -49,14 +57,19 @@ class Signals(NamedTuple):
         return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm > self.reference.p50_ppm
 
     @property
-    def priced_below_p25(self) -> bool:
-        """Our fee is below the reference 25th percentile."""
-        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm < self.reference.p25_ppm
+    def priced_above_p75(self) -> bool:
+        """Our fee is above the reference 75th percentile (the dearest quarter of the competition)."""
+        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm > self.reference.p75_ppm
 
     @property
-    def room_to_raise(self) -> bool:
-        """Our fee is below the reference 75th percentile, so raising it stays competitive."""
+    def priced_below_p75(self) -> bool:
+        """Our fee is below the reference 75th percentile."""
         return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm < self.reference.p75_ppm
+
+    @property
+    def priced_below_median(self) -> bool:
+        """Our fee is below the reference median."""
+        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm < self.reference.p50_ppm
 
 
 def fee_reference(ctx: ChannelContext, min_competitors: int) -> FeeReference:
@@ -76,7 +89,10 @@ def derive_signals(ctx: ChannelContext, config: EngineConfig, composite: float, 
     idle_days = (
         float("inf") if ctx.last_forward_at is None else max(0.0, (now - ctx.last_forward_at).total_seconds() / 86_400)
     )
+    unserved = ctx.unserved_out_7d or 0
     policy = ctx.channel.local_policy
+    updated_at = None if policy is None else policy.last_update_at
+    fee_age_days = float("inf") if updated_at is None else max(0.0, (now - updated_at).total_seconds() / 86_400)
     return Signals(
         composite=composite,
         local_ratio=ratio,
@@ -84,7 +100,11 @@ def derive_signals(ctx: ChannelContext, config: EngineConfig, composite: float, 
         saturated=ratio > config.liquidity.high_local_ratio,
         in_demand=week.n_out >= config.data.demand_min_forwards_7d,
         n_out_7d=week.n_out,
+        unserved_out_7d=unserved,
+        unserved_demand=unserved >= config.data.demand_min_unserved_7d,
+        n_out_30d=ctx.flow(30).n_out,
         idle_days=idle_days,
+        fee_age_days=fee_age_days,
         our_fee_rate_ppm=None if policy is None else int(policy.fee_rate_ppm),
         reference=fee_reference(ctx, config.data.min_competitors),
     )

@@ -12,12 +12,12 @@ rebalance suggestions as objects keyed by their field names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from mcp_lightning.adapters.store.tables import DecisionRow, PolicyChangeRow, RunRow
-from mcp_lightning.domain.channel import Policy
+from mcp_lightning.domain.channel import HtlcCounters, Policy
 from mcp_lightning.domain.decision import (
     Decision,
     DecisionType,
@@ -190,7 +190,17 @@ def _facts_to_json(facts: ChannelFacts) -> JsonObject:
         "capacity_sat": facts.capacity_sat, "local_ratio": facts.local_ratio,
         "n_forwards_7d": facts.n_forwards_7d, "fee_7d_msat": facts.fee_7d_msat,
         "peer_alias": facts.peer_alias, "active": facts.active, "in_graph": facts.in_graph,
+        "htlc_counters": None if facts.htlc_counters is None else list(astuple(facts.htlc_counters)),
+        "unserved_out_7d": facts.unserved_out_7d,
     }
+
+
+def counters_from_facts(doc: JsonObject) -> HtlcCounters | None:
+    """The lifetime HTLC counters recorded in a decision's facts (None when absent or malformed)."""
+    raw = doc.get("htlc_counters")
+    if not isinstance(raw, list) or len(raw) != 4 or not all(isinstance(v, int) for v in raw):
+        return None
+    return HtlcCounters(*raw)
 
 
 def _facts_from_json(doc: JsonObject) -> ChannelFacts:
@@ -199,7 +209,8 @@ def _facts_from_json(doc: JsonObject) -> ChannelFacts:
         capacity_sat=int(doc["capacity_sat"]), local_ratio=float(doc["local_ratio"]),
         n_forwards_7d=int(doc["n_forwards_7d"]), fee_7d_msat=int(doc["fee_7d_msat"]),
         peer_alias=None if alias is None else str(alias), active=bool(doc["active"]),
-        in_graph=bool(doc["in_graph"]),
+        in_graph=bool(doc["in_graph"]), htlc_counters=counters_from_facts(doc),
+        unserved_out_7d=None if doc.get("unserved_out_7d") is None else int(doc["unserved_out_7d"]),
     )
 
 

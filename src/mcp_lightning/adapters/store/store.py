@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,7 @@ from mcp_lightning.adapters.store.records import (
     StoredDecision,
     change_from_row,
     change_to_row,
+    counters_from_facts,
     decision_to_row,
     run_from_row,
     run_to_row,
@@ -41,6 +42,7 @@ from mcp_lightning.adapters.store.store_backups import BackupMethods
 from mcp_lightning.adapters.store.store_execution import ExecutionMethods
 from mcp_lightning.adapters.store.tables import DecisionRow, PolicyChangeRow, RunRow
 from mcp_lightning.engine.plan import PlannedDecision, PolicyChange, RunSummary
+from mcp_lightning.engine.unserved import CounterReading
 from mcp_lightning.errors import ConfigError, InputError, StoreError
 
 DEFAULT_SQLITE_NAME = "mcpln.sqlite3"
@@ -223,6 +225,28 @@ class Store(ExecutionMethods, BackupMethods):
         stmt = select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.id)
         with self._guard(f"reading the decisions of run {run_id}"), self._sessions() as session:
             return [stored_from_row(row) for row in session.scalars(stmt)]
+
+    def counter_baseline(self, node_pubkey: str, now: datetime, window_days: float = 7.0) -> CounterReading | None:
+        """The HTLC counters recorded by the run to measure a ``window_days`` window from.
+
+        The newest run of ``node_pubkey`` evaluated at or before ``now - window``, else its oldest
+        run evaluated before ``now`` (see ``engine.unserved.pick_baseline``); None without one.
+
+        Returns:
+            ``(evaluated_at, chan_id -> HtlcCounters)`` of the channels whose counters it recorded.
+        """
+        start = now - timedelta(days=window_days)
+        by_node = select(RunRow).where(RunRow.node_pubkey == node_pubkey)
+        newest_before = by_node.where(RunRow.evaluated_at <= start).order_by(RunRow.evaluated_at.desc()).limit(1)
+        oldest = by_node.where(RunRow.evaluated_at < now).order_by(RunRow.evaluated_at).limit(1)
+        with self._guard("reading earlier HTLC counters"), self._sessions() as session:
+            run = session.scalars(newest_before).first() or session.scalars(oldest).first()
+            if run is None:
+                return None
+            stmt = select(DecisionRow.chan_id, DecisionRow.facts).where(DecisionRow.run_id == run.run_id)
+            rows = session.execute(stmt)
+            counters = {int(chan_id): c for chan_id, facts in rows if (c := counters_from_facts(facts)) is not None}
+            return run.evaluated_at, counters
 
     def decisions_for_channel(self, chan_id: int, limit: int = 50) -> list[StoredDecision]:
         """The ``limit`` most recent decisions about one channel (uint64 ``chan_id``), newest first."""

@@ -10,6 +10,7 @@ from mcp_lightning.domain.channel import Policy
 from mcp_lightning.domain.decision import DecisionType
 from mcp_lightning.engine.engine_config import EngineConfig, SafetyLimits
 from mcp_lightning.engine.planner import plan
+from mcp_lightning.engine.unserved import CounterReading, pick_baseline, with_unserved
 from mcp_lightning.sim.strategies.base import StrategyInput
 
 
@@ -20,7 +21,8 @@ class Ours:
     Calls the real planner with the contexts the simulator built, and proposes each decision's
     ``proposed`` policy (before the safety chain, which the simulator applies with the profile's own
     limits — the same check ``plan`` makes). REBALANCE and CLOSE_CHANNEL decisions are counted,
-    not executed.
+    not executed. Like ``mcpln run`` with its store, it keeps each decision point's HTLC counters
+    to measure unserved outbound demand over the last 7 days (``engine.unserved``).
 
     Source: ``engine.planner.plan``, ``engine.decide.evaluate_channel``, ``engine.rules.RULES``.
     """
@@ -30,6 +32,7 @@ class Ours:
     n_rebalance_suggestions: int = 0
     n_close_suggestions: int = 0
     decision_counts: dict[str, int] = field(default_factory=dict)
+    _readings: list[CounterReading] = field(default_factory=list)
 
     @property
     def safety(self) -> SafetyLimits:
@@ -39,7 +42,9 @@ class Ours:
     def propose(self, view: StrategyInput) -> dict[int, Policy]:
         """The engine's proposed policies at ``now``."""
         aliases = {c.peer_pubkey: c.peer_alias for c in view.node.channels if c.peer_alias}
-        planned = plan(view.contexts, self.config, view.now, view.recent_changes_at, {**view.graph.aliases, **aliases})
+        contexts = with_unserved(view.contexts, pick_baseline(self._readings, view.now))
+        self._readings.append((view.now, {c.chan_id: c.htlc_counters for c in view.node.channels if c.htlc_counters}))
+        planned = plan(contexts, self.config, view.now, view.recent_changes_at, {**view.graph.aliases, **aliases})
         proposals: dict[int, Policy] = {}
         for item in planned:
             decision = item.decision
