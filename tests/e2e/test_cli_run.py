@@ -133,12 +133,38 @@ def test_a_2019_listchannels_graph_works_and_absent_channels_are_still_evaluated
 
 
 def test_the_same_inputs_give_the_same_decisions(env: dict[str, str], default_run: dict) -> None:  # type: ignore[type-arg]
-    """A second run on the same data yields identical decisions and input fingerprints."""
-    result = invoke(env, "run", "--json")
-    again = json.loads(result.stdout)
-    strip = lambda ds: [(d["scid"], d["decision"], d["proposed"], d["confidence"], d["inputs_fingerprint"]) for d in ds]  # noqa: E731
-    assert strip(again["decisions"]) == strip(default_run["decisions"])
-    assert again["run_id"] != default_run["run_id"]
+    """Runs on the same data yield identical decisions; from the second on, identical input fingerprints.
+
+    The second run also knows the first one's HTLC counters (0 unserved HTLCs instead of unknown),
+    so its inputs differ from the first run's; the third run's equal the second's.
+    """
+    second, third = (json.loads(invoke(env, "run", "--json").stdout) for _ in range(2))
+    strip = lambda ds: [(d["scid"], d["decision"], d["proposed"], d["confidence"]) for d in ds]  # noqa: E731
+    assert strip(second["decisions"]) == strip(default_run["decisions"]) == strip(third["decisions"])
+    prints = lambda run: [d["inputs_fingerprint"] for d in run["decisions"]]  # noqa: E731
+    assert prints(second) == prints(third)
+    assert len({second["run_id"], third["run_id"], default_run["run_id"]}) == 3
+
+
+def test_a_later_run_measures_unserved_demand_from_the_earlier_runs_counters(env: dict[str, str],
+                                                                               tmp_path: Path) -> None:
+    """12 more outbound HTLCs offered and none fulfilled a week later: that channel shows 12 unserved."""
+    env = {**env, "MCPLN_HOME": str(tmp_path / "home")}  # a store holding this test's runs alone
+    folder = _copy_node(tmp_path)
+    first = json.loads(invoke(env, "run", "--json", "--node", str(folder), "--now", "2025-10-27T00:00:00Z").stdout)
+    assert {d["facts"]["unserved_out_7d"] for d in first["decisions"]} == {None}
+    target = first["decisions"][0]["scid"]
+
+    def more_failures(doc: dict) -> None:  # type: ignore[type-arg]
+        for channel in doc["channels"]:
+            if channel.get("short_channel_id") == target:
+                channel["out_payments_offered"] += 12
+
+    _rewrite_peer_channels(folder, more_failures)
+    later = json.loads(invoke(env, "run", "--json", "--node", str(folder), "--now", "2025-11-03T00:00:00Z").stdout)
+    unserved = {d["scid"]: d["facts"]["unserved_out_7d"] for d in later["decisions"]}
+    assert unserved[target] == 12
+    assert {v for k, v in unserved.items() if k != target} == {0}
 
 
 def _copy_node(tmp_path: Path) -> Path:

@@ -81,6 +81,7 @@ def planned_dict(item: PlannedDecision) -> dict[str, Any]:
             "fee_7d_msat": item.facts.fee_7d_msat,
             "active": item.facts.active,
             "in_graph": item.facts.in_graph,
+            "unserved_out_7d": item.facts.unserved_out_7d,
         },
         "inputs_fingerprint": item.inputs_fingerprint,
     }
