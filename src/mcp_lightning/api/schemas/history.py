@@ -88,6 +88,9 @@ class FactsOut(Model):
     fee_7d_msat: int
     active: bool
     in_graph: bool
+    unserved_out_7d: int | None = Field(
+        None, ge=0, description="Outbound HTLCs offered but not fulfilled in about 7 days; null when unknown."
+    )
 
 
 class DecisionOut(Model):
