@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from mcp_lightning.adapters.store import Store
-from mcp_lightning.adapters.store.store_api import ApiStore, PoolOptions, open_pooled_store
+from mcp_lightning.adapters.store.store import PoolOptions, open_store
+from mcp_lightning.adapters.store.store_api import ApiStore
 from mcp_lightning.api.circuit import CircuitBreaker
 from mcp_lightning.errors import StoreError
 from mcp_lightning.metrics import timed_db
@@ -64,7 +65,7 @@ class Database:
     def _opened(self) -> tuple[Store, ApiStore]:
         with self._open_lock:
             if self._store is None or self._api is None:
-                self._store = open_pooled_store(self._url, default_dir=self._default_dir, pool=self._pool)
+                self._store = open_store(self._url, default_dir=self._default_dir, pool=self._pool)
                 self._api = ApiStore(self._store)
                 _log.info("database.opened", url=self._store.url)
             return self._store, self._api

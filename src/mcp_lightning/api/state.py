@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mcp_lightning.adapters.cache import LruCache, TwoLevelCache, connect_redis
-from mcp_lightning.adapters.store.store_api import ApiKeyRecord, PoolOptions
+from mcp_lightning.adapters.store.store import PoolOptions
+from mcp_lightning.adapters.store.store_api import ApiKeyRecord
 from mcp_lightning.api.circuit import CircuitBreaker
 from mcp_lightning.api.database import Database
 from mcp_lightning.api.rate_limit import RateLimiter

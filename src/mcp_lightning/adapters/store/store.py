@@ -11,6 +11,7 @@ import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -51,13 +52,31 @@ _WRAPPED = (SQLAlchemyError, SchemaVersionError, ValueError, KeyError, TypeError
 _json_dumps = functools.partial(json.dumps, allow_nan=False, ensure_ascii=False)
 
 
-def open_store(url: str | None = None, *, default_dir: Path) -> Store:
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """Connection pool of a PostgreSQL store (SQLite keeps SQLAlchemy's defaults).
+
+    Attributes:
+        size: connections kept open (>= 1).
+        max_overflow: extra connections opened under load (>= 0).
+        timeout_s: how long a request waits for a free connection, s.
+        connect_timeout_s: how long opening a connection may take, s (a dead server fails fast).
+    """
+
+    size: int = 5
+    max_overflow: int = 10
+    timeout_s: float = 5.0
+    connect_timeout_s: int = 3
+
+
+def open_store(url: str | None = None, *, default_dir: Path, pool: PoolOptions | None = None) -> Store:
     """Open the store, creating or upgrading its schema to the newest migration.
 
     Args:
         url: SQLAlchemy database URL (``MCPLN_DATABASE_URL``); ``postgresql://`` means psycopg 3.
             None -> ``sqlite:///<default_dir>/mcpln.sqlite3``.
         default_dir: directory of the default SQLite file; created when missing.
+        pool: PostgreSQL pool sizes and timeouts (the API's settings); None: SQLAlchemy's defaults.
 
     Returns:
         An open store; close it with ``close()`` or use it as a context manager.
@@ -75,7 +94,7 @@ def open_store(url: str | None = None, *, default_dir: Path) -> Store:
         parsed = URL.create("sqlite", database=str(default_dir / DEFAULT_SQLITE_NAME))
     else:
         parsed = _parse_url(url)
-    engine = _create_engine(parsed)
+    engine = _create_engine(parsed, pool)
     store = Store(engine)
     try:
         with store._guard("upgrading the schema"):
@@ -103,17 +122,21 @@ def safe_url(url: URL) -> str:
     return shown.replace("=%2A%2A%2A", "=***")
 
 
-def _create_engine(url: URL) -> Engine:
+def _create_engine(url: URL, pool: PoolOptions | None) -> Engine:
     shown = safe_url(url)
+    sqlite = url.get_backend_name() == "sqlite"
+    options: dict[str, Any] = {"pool_pre_ping": not sqlite}
+    if pool is not None and not sqlite:
+        options.update(pool_size=pool.size, max_overflow=pool.max_overflow, pool_timeout=pool.timeout_s,
+                       connect_args={"connect_timeout": pool.connect_timeout_s})
     try:
-        engine = create_engine(url, json_serializer=_json_dumps,
-                               pool_pre_ping=url.get_backend_name() != "sqlite")
+        engine = create_engine(url, json_serializer=_json_dumps, **options)
     except NoSuchModuleError as exc:
         raise ConfigError(f"unknown database type in {shown}", hint=f"use e.g. {URL_EXAMPLES}") from exc
     except ImportError as exc:
         raise StoreError(f"the driver for {shown} is not installed ({exc.name})",
                          hint="pip install 'mcp-lightning[postgres]'") from exc
-    if url.get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
 

@@ -2,52 +2,27 @@
 
 ``ApiStore(store)`` shares the ``Store``'s engine, sessions and error wrapping: every database
 failure reaches the caller as a ``StoreError`` naming the operation and the URL without password.
-``open_pooled_store`` opens a ``Store`` whose PostgreSQL pool sizes are configurable (the API's
-settings); SQLite keeps SQLAlchemy's defaults.
+The API opens its ``Store`` with ``open_store(..., pool=PoolOptions(...))`` (configurable
+PostgreSQL pool sizes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, text, update
-from sqlalchemy.exc import IntegrityError, NoSuchModuleError
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
-from mcp_lightning.adapters.store.migrate import upgrade_to_head
 from mcp_lightning.adapters.store.store import (
-    DEFAULT_SQLITE_NAME,
-    URL_EXAMPLES,
     Store,
-    _enable_sqlite_foreign_keys,
-    _json_dumps,
-    _parse_url,
-    safe_url,
 )
 from mcp_lightning.adapters.store.tables import ApiKeyRow, NodeScoreRow, ScoreJobRow
-from mcp_lightning.errors import ConfigError, StoreError
+from mcp_lightning.errors import StoreError
 from mcp_lightning.scoring.node_scores import SCORING_VERSION, ScoreTable
 
 JsonObject = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class PoolOptions:
-    """Connection pool of a PostgreSQL store.
-
-    Attributes:
-        size: connections kept open (>= 1).
-        max_overflow: extra connections opened under load (>= 0).
-        timeout_s: how long a request waits for a free connection, s.
-        connect_timeout_s: how long opening a connection may take, s (a dead server fails fast).
-    """
-
-    size: int = 5
-    max_overflow: int = 10
-    timeout_s: float = 5.0
-    connect_timeout_s: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,41 +51,6 @@ class ScoreJob:
     key_id: str | None
     created_at: datetime
     finished_at: datetime | None = None
-
-
-def open_pooled_store(url: str | None, *, default_dir: Path, pool: PoolOptions) -> Store:
-    """``open_store`` with a configurable pool: build the engine, upgrade the schema, return the store.
-
-    Raises:
-        ConfigError: when the URL cannot be parsed or names an unknown database.
-        StoreError: when the database cannot be reached, created or migrated.
-    """
-    if url is None:
-        try:
-            default_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the store directory {default_dir}: {exc.strerror}",
-                             hint="make it writable, or point MCPLN_DATABASE_URL elsewhere") from exc
-        url = f"sqlite:///{default_dir / DEFAULT_SQLITE_NAME}"
-    parsed = _parse_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
-    options: dict[str, Any] = {} if sqlite else {
-        "pool_size": pool.size, "max_overflow": pool.max_overflow, "pool_timeout": pool.timeout_s,
-        "pool_pre_ping": True, "connect_args": {"connect_timeout": pool.connect_timeout_s}}
-    try:
-        engine = create_engine(parsed, json_serializer=_json_dumps, **options)
-    except NoSuchModuleError as exc:
-        raise ConfigError(f"unknown database type in {safe_url(parsed)}", hint=f"use e.g. {URL_EXAMPLES}") from exc
-    if sqlite:
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-    store = Store(engine)
-    try:
-        with store._guard("upgrading the schema"):
-            upgrade_to_head(engine)
-    except StoreError:
-        engine.dispose()
-        raise
-    return store
 
 
 class ApiStore:
