@@ -52,11 +52,6 @@ class Signals(NamedTuple):
     reference: FeeReference
 
     @property
-    def priced_above_median(self) -> bool:
-        """Our fee is above the reference median."""
-        return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm > self.reference.p50_ppm
-
-    @property
     def priced_above_p75(self) -> bool:
         """Our fee is above the reference 75th percentile (the dearest quarter of the competition)."""
         return self.our_fee_rate_ppm is not None and self.our_fee_rate_ppm > self.reference.p75_ppm
