@@ -47,6 +47,7 @@ def backtest(
     graph: Annotated[Path | None, typer.Option(help="Graph snapshot (default: the scenario's, else bundled).")] = None,
     node: Annotated[Path | None, typer.Option(
         help="Node export folder (default: the scenario's, else bundled).")] = None,
+    jobs: Annotated[int, typer.Option(help="Seeds run at once in worker processes (same result as 1).")] = 1,
 ) -> None:
     """Backtest fee strategies on simulated payments over the real graph; print the Markdown table."""
     from mcp_lightning.cli import guarded
@@ -59,11 +60,13 @@ def backtest(
 
         if days is not None and days <= 0:
             raise InputError(f"--days: value {days} is not positive", hint="give a number of days, e.g. --days 30")
+        if jobs < 1:
+            raise InputError(f"--jobs: value {jobs} is below 1", hint="give how many processes to use, e.g. --jobs 2")
         loaded = load_scenario(scenario)
         names = resolve([n.strip() for n in strategies.split(",") if n.strip()]) if strategies is not None else None
         graph_obj, node_obj = _load_inputs(graph or loaded.graph_path, node or loaded.node_path)
         result = run_backtest(loaded, graph_obj, node_obj, _view_builder(), strategies=names, days=days,
-                              seeds=_seed_list(loaded.seeds, seeds), progress=_say)
+                              seeds=_seed_list(loaded.seeds, seeds), progress=_say, jobs=jobs)
         if out is not None:
             try:
                 written = write_outputs(result, out)

@@ -26,6 +26,7 @@ from mcp_lightning.engine.engine_config import (
     FeeSteps,
     LiquidityBands,
     SafetyLimits,
+    ValveRules,
     WeightedHeuristic,
 )
 from mcp_lightning.errors import ConfigError
@@ -135,6 +136,12 @@ class _Safety(_Strict):
         return self
 
 
+class _Valve(_Strict):
+    enabled: bool = True
+    engage_below_local_ratio: float = Field(0.5, ge=0, le=1)
+    max_htlc_local_ratio: float = Field(0.5, gt=0, le=1)
+
+
 class _ConfigFile(_Strict):
     profile: str = "balanced"
     heuristics: dict[str, _HeuristicEntry]
@@ -143,6 +150,7 @@ class _ConfigFile(_Strict):
     steps: _Steps = _Steps()
     data: _Data = _Data()
     safety: _Safety = _Safety()
+    valve: _Valve = _Valve()
     windows_days: list[int] = Field(default_factory=lambda: [1, 7, 30])
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -256,6 +264,7 @@ def load_engine_config(path: Path | None = None, profile: str | None = None) -> 
                 "blacklist_peers": frozenset(safety.blacklist_peers),
             }
         ),
+        valve=ValveRules(**parsed.valve.model_dump()),
         windows_days=tuple(sorted(set(parsed.windows_days) | {1, 7, 30})),
     )
 

@@ -35,6 +35,14 @@ def test_same_seed_gives_the_same_run() -> None:
     assert first.n_payments > 0
 
 
+def test_seeds_run_in_worker_processes_give_the_same_result(toy_result) -> None:  # type: ignore[no-untyped-def]
+    """--jobs 2 forks one worker per seed; the records and the verdict are those of one process."""
+    parallel = run_backtest(toy_scenario(), toy_graph(), toy_node(), VIEW, jobs=2)
+    assert parallel.records == toy_result.records
+    assert parallel.world_notes == toy_result.world_notes
+    assert parallel.comparison == toy_result.comparison
+
+
 def test_strategies_of_a_seed_see_the_same_payments(toy_result) -> None:  # type: ignore[no-untyped-def]
     """Every strategy of one seed is offered the same number of payments."""
     for seed in toy_result.scenario.seeds:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from mcp_lightning.domain.channel import Policy
+from mcp_lightning.domain.channel import Channel, Policy
 from mcp_lightning.domain.context import ChannelContext
 from mcp_lightning.domain.decision import (
     Decision,
@@ -17,6 +17,7 @@ from mcp_lightning.domain.decision import (
 from mcp_lightning.engine.engine_config import EngineConfig
 from mcp_lightning.engine.rules import Rule, first_match, render_reason
 from mcp_lightning.engine.signals import Signals, derive_signals
+from mcp_lightning.engine.valve import valve
 from mcp_lightning.heuristics.curves import clamp01
 from mcp_lightning.units import Ppm, Sat
 
@@ -47,7 +48,8 @@ def evaluate_channel(ctx: ChannelContext, config: EngineConfig, now: datetime) -
     Pure and deterministic: the same context, configuration and ``now`` always give the same
     decision. The heuristics give the composite score; the rule table in ``engine.rules`` picks the
     decision from the composite and the economic signals; the proposal is sized by the profile's
-    fee steps (the safety chain bounds it later).
+    fee steps (the safety chain bounds it later); the liquidity valve (``engine.valve``) may add a
+    new ``htlc_maximum_msat`` to the proposal, whatever the decision, with its own reason.
 
     Args:
         ctx: the channel's context.
@@ -58,6 +60,26 @@ def evaluate_channel(ctx: ChannelContext, config: EngineConfig, now: datetime) -
         The :class:`Decision`, with confidence in [0, 1], composite score, per-heuristic scores,
         reasons (the rule's reason first, then the weakest heuristics' reasons) and suggestions.
     """
+    return apply_valve(evaluate_fees(ctx, config, now), ctx.channel, config)
+
+
+def apply_valve(decision: Decision, channel: Channel, config: EngineConfig) -> Decision:
+    """``decision`` with the liquidity valve's ``htlc_maximum_msat`` for ``channel`` folded into its proposal.
+
+    The valve's sentence goes right after the rule's reason. Unchanged when the valve has nothing
+    to say or our policy is unknown.
+    """
+    verdict = valve(channel, config.valve)
+    current = decision.current
+    if verdict is None or current is None:
+        return decision
+    proposed = replace(decision.proposed or current, max_htlc_msat=verdict.max_htlc_msat)
+    reasons = (*decision.reasons[:1], verdict.reason, *decision.reasons[1:])
+    return replace(decision, proposed=proposed, reasons=reasons)
+
+
+def evaluate_fees(ctx: ChannelContext, config: EngineConfig, now: datetime) -> Decision:
+    """The rule table's decision for one channel, without the liquidity valve (see :func:`evaluate_channel`)."""
     scores, composite = score_channel(ctx, config)
     signals = derive_signals(ctx, config, composite, now)
     rule = first_match(ctx, signals, config)

@@ -125,6 +125,22 @@ class SafetyLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class ValveRules:
+    """When and how far the valve closes.
+
+    Attributes:
+        enabled: False leaves every ``htlc_maximum_msat`` alone.
+        engage_below_local_ratio: below this local share of the capacity, [0, 1], the limit follows
+            the balance; at or above it the limit is open (capacity less the reserve).
+        max_htlc_local_ratio: the limit as a share of the spendable local balance, (0, 1].
+    """
+
+    enabled: bool = True
+    engage_below_local_ratio: float = 0.5
+    max_htlc_local_ratio: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Everything the pure engine needs, resolved from a YAML file and a profile.
 
@@ -136,6 +152,7 @@ class EngineConfig:
         steps: fee step sizes.
         data: data sufficiency and idleness rules.
         safety: safety limits.
+        valve: the liquidity valve (``engine.valve``).
         windows_days: forward windows computed for every channel, days.
     """
 
@@ -146,4 +163,5 @@ class EngineConfig:
     steps: FeeSteps = FeeSteps()
     data: DataRules = DataRules()
     safety: SafetyLimits = SafetyLimits()
+    valve: ValveRules = ValveRules()
     windows_days: tuple[int, ...] = (1, 7, 30)

@@ -3,7 +3,8 @@
 Senders cannot choose among parallel channels (the forwarding node picks one), so different fees
 on them only confuse pathfinding. Channels to the same peer are merged into one context (summed
 capacity, balances, flows and HTLCs; the largest channel's policies), decided once, and the
-decision is carried back to every channel with the same new fee_rate_ppm.
+decision is carried back to every channel with the same new fee_rate_ppm. The liquidity valve
+(``engine.valve``) then sets each channel's ``htlc_maximum_msat`` by that channel's own balance.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from mcp_lightning.domain.channel import Channel
 from mcp_lightning.domain.context import ChannelContext, FlowWindow
 from mcp_lightning.domain.decision import Decision, RebalanceSuggestion
-from mcp_lightning.engine.decide import evaluate_channel
+from mcp_lightning.engine.decide import apply_valve, evaluate_channel, evaluate_fees
 from mcp_lightning.engine.engine_config import EngineConfig
 from mcp_lightning.units import Msat, Sat
 
@@ -93,8 +94,9 @@ def evaluate_all(contexts: Sequence[ChannelContext], config: EngineConfig, now: 
         if len(group) == 1:
             by_chan[group[0].channel.chan_id] = evaluate_channel(group[0], config, now)
             continue
-        peer_decision = evaluate_channel(merge_contexts(group), config, now)
+        peer_decision = evaluate_fees(merge_contexts(group), config, now)
         group_capacity_sat = sum(c.channel.capacity_sat for c in group)
         for ctx in group:
-            by_chan[ctx.channel.chan_id] = _carry(peer_decision, ctx, len(group), group_capacity_sat)
+            carried = _carry(peer_decision, ctx, len(group), group_capacity_sat)
+            by_chan[ctx.channel.chan_id] = apply_valve(carried, ctx.channel, config)
     return [by_chan[ctx.channel.chan_id] for ctx in contexts]

@@ -6,7 +6,9 @@ strategy runs on its own clone of it, so differences between strategies come fro
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -48,7 +50,8 @@ class BacktestResult:
 
 def run_backtest(scenario: Scenario, graph: Graph, node: NodeSnapshot, view_builder: ViewBuilder, *,
                  strategies: Sequence[str] | None = None, days: float | None = None,
-                 seeds: Sequence[int] | None = None, progress: Progress | None = None) -> BacktestResult:
+                 seeds: Sequence[int] | None = None, progress: Progress | None = None,
+                 jobs: int = 1) -> BacktestResult:
     """Run every strategy on every seed of ``scenario`` and summarise.
 
     Args:
@@ -60,6 +63,9 @@ def run_backtest(scenario: Scenario, graph: Graph, node: NodeSnapshot, view_buil
         days: overrides the scenario's length.
         seeds: overrides the scenario's seeds.
         progress: called with one line per finished run.
+        jobs: seeds run at once in worker processes (1: in this process). The result does not
+            depend on it: each seed's world and runs are independent and the records are put
+            back in seed order.
 
     Returns:
         The :class:`BacktestResult`.
@@ -72,32 +78,67 @@ def run_backtest(scenario: Scenario, graph: Graph, node: NodeSnapshot, view_buil
     scenario = replace(scenario, days=days or scenario.days, seeds=tuple(seeds or scenario.seeds),
                        strategies=tuple(names))
     setting = prepare_setting(scenario, graph, node, view_builder)
-    return run_strategies(setting, scenario, {name: REGISTRY[name] for name in names}, progress)
+    return run_strategies(setting, scenario, {name: REGISTRY[name] for name in names}, progress, jobs=jobs)
 
 
 def run_strategies(setting: Setting, scenario: Scenario, factories: Mapping[str, StrategyFactory],
-                   progress: Progress | None = None) -> BacktestResult:
-    """Run each factory's strategy on every seed's world of a prepared scenario, and summarise."""
+                   progress: Progress | None = None, *, jobs: int = 1) -> BacktestResult:
+    """Run each factory's strategy on every seed's world of a prepared scenario, and summarise.
+
+    With ``jobs`` > 1 the seeds run in forked worker processes (the prepared setting and the
+    factories are inherited, not pickled); progress lines are then reported per finished seed.
+    """
     records: list[RunRecord] = []
     notes: list[str] = []
-    for seed in scenario.seeds:
-        records += _run_seed(setting, scenario, seed, factories, notes, progress)
+    if jobs <= 1 or len(scenario.seeds) <= 1:
+        for seed in scenario.seeds:
+            seed_records, note = _run_seed(setting, scenario, seed, factories, progress)
+            records += seed_records
+            notes.append(note)
+        return summarise(scenario, records, notes)
+    global _SHARED
+    _SHARED = (setting, scenario, factories)
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(scenario.seeds)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            for seed_records, note in pool.map(_run_shared_seed, scenario.seeds):
+                records += seed_records
+                notes.append(note)
+                if progress:
+                    for line in _progress_lines(scenario, seed_records):
+                        progress(line)
+    finally:
+        _SHARED = None
     return summarise(scenario, records, notes)
 
 
+_SHARED: tuple[Setting, Scenario, Mapping[str, StrategyFactory]] | None = None
+
+
+def _run_shared_seed(seed: int) -> tuple[list[RunRecord], str]:
+    assert _SHARED is not None, "set by run_strategies before the workers fork"
+    setting, scenario, factories = _SHARED
+    return _run_seed(setting, scenario, seed, factories, None)
+
+
+def _progress_lines(scenario: Scenario, records: Sequence[RunRecord]) -> list[str]:
+    return [f"{scenario.name} seed {r.seed} {r.strategy}: {r.fees_msat / 1000:,.0f} sat, {r.n_forwards} forwards"
+            for r in records]
+
+
 def _run_seed(setting: Setting, scenario: Scenario, seed: int, factories: Mapping[str, StrategyFactory],
-              notes: list[str], progress: Progress | None) -> list[RunRecord]:
+              progress: Progress | None) -> tuple[list[RunRecord], str]:
     world = prepare_world(setting, scenario, seed)
-    notes.append(f"seed {seed}: {world.n_payments_total:,} payments drawn, {len(world.stream):,} simulated "
-                 f"({len(world.candidates):,} sender/receiver pairs)")
+    note = (f"seed {seed}: {world.n_payments_total:,} payments drawn, {len(world.stream):,} simulated "
+            f"({len(world.candidates):,} sender/receiver pairs)")
     records = []
     for name, factory in factories.items():
         record = simulate(world, factory(), name)
         records.append(record)
         if progress:
-            progress(f"{scenario.name} seed {seed} {name}: {record.fees_msat / 1000:,.0f} sat, "
-                     f"{record.n_forwards} forwards")
-    return records
+            for line in _progress_lines(scenario, [record]):
+                progress(line)
+    return records, note
 
 
 def summarise(scenario: Scenario, records: Sequence[RunRecord], notes: Sequence[str] = ()) -> BacktestResult:

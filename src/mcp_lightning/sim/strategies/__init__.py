@@ -13,6 +13,7 @@ fresh (stateful) strategy for one run. An unknown name is an input error, never 
 | ours_conservative   | our engine, conservative profile                                         |
 | ours_balanced       | our engine, balanced profile                                             |
 | ours_aggressive     | our engine, aggressive profile                                           |
+| ours_balanced_no_valve | our engine, balanced profile, liquidity valve off (the ablation)      |
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ REGISTRY: dict[str, StrategyFactory] = {
     "ours_conservative": lambda: ours_factory("conservative"),
     "ours_balanced": lambda: ours_factory("balanced"),
     "ours_aggressive": lambda: ours_factory("aggressive"),
+    "ours_balanced_no_valve": lambda: ours_factory("balanced", valve=False),
 }
 
 BASELINES: tuple[str, ...] = ("static", "charge_lnd", "lndg", "clboss", "feelancer")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -59,12 +59,18 @@ class Ours:
         return proposals
 
 
-def ours_factory(profile: str, config_path: Path | None = None) -> Ours:
+def ours_factory(profile: str, config_path: Path | None = None, *, valve: bool = True) -> Ours:
     """Our engine with ``profile`` from ``config_path`` (None: the bundled configuration).
+
+    ``valve=False`` turns the liquidity valve off (``engine.valve``), so a backtest can show how much
+    of the result is the valve and how much the fee rules.
 
     Raises:
         ConfigError: unknown profile or invalid configuration.
     """
     from mcp_lightning.config import load_engine_config
 
-    return Ours(config=load_engine_config(config_path, profile))
+    config = load_engine_config(config_path, profile)
+    if not valve:
+        config = replace(config, valve=replace(config.valve, enabled=False))
+    return Ours(config=config)

@@ -1,0 +1,93 @@
+"""The liquidity valve: announce an ``htlc_maximum_msat`` that our outbound liquidity can serve.
+
+A sender does not know our balance. When a channel's local side is short, HTLCs larger than it
+reach us anyway and fail there (``temporary_channel_failure``): the payment waits, the sender's
+mission control marks us unreliable, and we earn nothing. A channel's ``htlc_maximum_msat``
+(BOLT 7 ``channel_update``) is the one liquidity figure we announce, and pathfinding honours it:
+LND skips an edge whose max HTLC is below the amount (``routing/unified_edges.go``), Core Lightning
+and LDK likewise. Lowering it on a drained channel turns a failure at our node into a route the
+sender never tries, while every HTLC our balance can serve still comes. This is the "valve" René
+Pickhardt proposed for flow control ("Using `htlc_maximum_msat` as a valve for flow control on the
+Lightning Network", lightning-dev, September 2022); CLBOSS and charge-lnd leave the limit alone.
+
+Rule (per channel; parallel channels each by their own balance):
+
+* ``spendable`` = local balance minus the channel reserve (1 % of the capacity, the BOLT 2 default
+  ``channel_reserve_satoshis`` that LND and Core Lightning propose) and our outgoing HTLCs in flight;
+* below ``engage_below_local_ratio`` of the capacity the valve is engaged: the limit we want is
+  ``max_htlc_local_ratio x spendable`` (headroom for the HTLCs that arrive before the next
+  decision), never below the channel's ``htlc_minimum_msat``;
+* it is lowered only when the announced limit exceeds the whole spendable balance (an HTLC above it
+  must fail), and raised only when the wanted limit is at least twice the announced one (or when
+  the channel is no longer scarce: then it opens to the capacity less the reserve) — so a limit
+  changes when the balance has halved or doubled, not with every forward (gossip cost).
+
+Pure: figures in, an optional new limit out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_lightning.domain.channel import Channel, HtlcDirection
+from mcp_lightning.engine.engine_config import ValveRules
+from mcp_lightning.units import Msat
+
+RESERVE_RATIO = 0.01  # BOLT 2 channel_reserve_satoshis as LND and Core Lightning set it: 1 % of the capacity
+
+
+@dataclass(frozen=True, slots=True)
+class ValveVerdict:
+    """A new ``htlc_maximum_msat`` for one channel and the sentence that explains it."""
+
+    max_htlc_msat: Msat
+    reason: str
+
+
+def spendable_msat(channel: Channel) -> int:
+    """Local balance minus the reserve and our outgoing HTLCs in flight, msat (0 at least)."""
+    capacity_msat = int(channel.capacity_sat) * 1000
+    local_msat = int(channel.local_balance_sat) * 1000
+    reserve_msat = round(capacity_msat * RESERVE_RATIO)
+    in_flight_msat = sum(int(h.amount_msat) for h in channel.pending_htlcs if h.direction is HtlcDirection.OUT)
+    return max(0, local_msat - reserve_msat - in_flight_msat)
+
+
+def open_limit_msat(channel: Channel) -> int:
+    """The limit of a channel that is not short of liquidity: the capacity less the reserve, msat."""
+    capacity_msat = int(channel.capacity_sat) * 1000
+    return capacity_msat - round(capacity_msat * RESERVE_RATIO)
+
+
+def valve(channel: Channel, rules: ValveRules) -> ValveVerdict | None:
+    """The ``htlc_maximum_msat`` the channel should announce now, or None to leave it as it is.
+
+    Args:
+        channel: the channel (balances in sat; ``local_policy`` read for the current limits).
+        rules: the valve's configuration.
+
+    Returns:
+        A :class:`ValveVerdict` when the announced limit should change (see the module rule), else
+        None — also when the valve is off, the channel is inactive, private, empty or its policy
+        unknown.
+    """
+    policy = channel.local_policy
+    if not rules.enabled or policy is None or not channel.active or channel.private or channel.capacity_sat <= 0:
+        return None
+    open_msat = open_limit_msat(channel)
+    announced = open_msat if policy.max_htlc_msat is None else min(int(policy.max_htlc_msat), open_msat)
+    spendable = spendable_msat(channel)
+    floor = int(policy.min_htlc_msat)
+    if channel.local_ratio >= rules.engage_below_local_ratio:
+        if announced * 2 <= open_msat and spendable >= 2 * announced:
+            return ValveVerdict(Msat(open_msat), f"HTLC limit opened to {open_msat // 1000:,} sat: the channel "
+                                f"has {spendable // 1000:,} sat to spend again.")
+        return None
+    wanted = max(floor, min(open_msat, round(spendable * rules.max_htlc_local_ratio)))
+    if announced > spendable and wanted < announced:
+        return ValveVerdict(Msat(wanted), f"HTLC limit lowered to {wanted // 1000:,} sat: only {spendable // 1000:,} "
+                            f"sat can leave; larger HTLCs would fail here.")
+    if wanted >= 2 * announced:
+        return ValveVerdict(Msat(wanted), f"HTLC limit raised to {wanted // 1000:,} sat: {spendable // 1000:,} sat "
+                            f"can leave now.")
+    return None
