@@ -85,7 +85,24 @@ def test_default_run_decides_every_open_channel_of_loudtoll(default_run: dict) -
             "peer_quality",
             "network_position",
         }
-        assert (d["proposed"] is not None) == (d["decision"] in {"INCREASE_FEES", "DECREASE_FEES"})
+        if d["decision"] in {"INCREASE_FEES", "DECREASE_FEES"}:
+            assert d["proposed"] is not None and d["proposed"]["fee_rate_ppm"] != d["current"]["fee_rate_ppm"]
+        elif d["proposed"] is not None:  # the liquidity valve alone: same fee, another HTLC limit
+            assert d["proposed"]["fee_rate_ppm"] == d["current"]["fee_rate_ppm"]
+            assert d["proposed"]["max_htlc_msat"] != d["current"]["max_htlc_msat"]
+            assert any("HTLC limit" in reason for reason in d["reasons"])
+
+
+def test_the_valve_lowers_the_htlc_limit_of_drained_loudtoll_channels(default_run: dict) -> None:  # type: ignore[type-arg]
+    """Every proposed limit below the current one is on a channel under half local, and within its balance."""
+    lowered = [d for d in default_run["decisions"] if d["proposed"] is not None
+               and d["proposed"]["max_htlc_msat"] is not None
+               and d["proposed"]["max_htlc_msat"] < (d["current"]["max_htlc_msat"] or 2**64)]
+    assert lowered, "LOUDTOLL has drained channels; the valve should lower some limits"
+    for d in lowered:
+        local_sat = d["facts"]["capacity_sat"] * d["facts"]["local_ratio"]
+        assert d["facts"]["local_ratio"] < 0.5
+        assert d["proposed"]["max_htlc_msat"] <= max(d["current"]["min_htlc_msat"], local_sat * 1000 * 0.5 + 1000)
 
 
 def test_current_policy_matches_the_node_export(default_run: dict) -> None:  # type: ignore[type-arg]

@@ -13,7 +13,9 @@ from mcp_lightning.domain.channel import Channel
 from mcp_lightning.domain.forward import Forward
 from mcp_lightning.domain.node import NodeSnapshot
 from mcp_lightning.engine.context import build_contexts
+from mcp_lightning.engine.engine_config import ValveRules
 from mcp_lightning.engine.planner import plan
+from mcp_lightning.engine.valve import valve
 from mcp_lightning.errors import InputError
 from mcp_lightning.sim.prepare import default_view_builder
 from mcp_lightning.sim.strategies import REGISTRY, StrategyInput, resolve
@@ -22,6 +24,7 @@ from mcp_lightning.sim.strategies.clboss import Clboss, balance_multiplier, bin_
 from mcp_lightning.sim.strategies.feelancer import Feelancer, FeelancerGains, SpreadController, liquidity_error
 from mcp_lightning.sim.strategies.lndg import LndgAutoFees
 from mcp_lightning.sim.strategies.ours import ours_factory
+from mcp_lightning.sim.strategies.valved import WithValve
 from mcp_lightning.sim.toy import TOY_NOW, toy_graph, toy_node
 from mcp_lightning.sim.world import world_graph
 from mcp_lightning.units import Msat, Ppm, Sat
@@ -176,9 +179,27 @@ def test_ours_proposes_exactly_what_the_planner_decides() -> None:
     assert strategy.propose(view) == expected
 
 
+def test_a_valved_baseline_keeps_its_fees_and_adds_our_htlc_limit() -> None:
+    """clboss_valve: CLBOSS's fee on every channel it reprices, the valve's limit on the drained one."""
+    node = _shaped(toy_node(), 0, local_ratio=0.05)
+    view = _view(node)
+    plain = Clboss().propose(view)
+    valved = WithValve(Clboss()).propose(view)
+    drained = _channel(node, 0)
+    verdict = valve(drained, ValveRules())
+    assert verdict is not None
+    assert valved[drained.chan_id].max_htlc_msat == verdict.max_htlc_msat
+    expected_fee = plain.get(drained.chan_id, drained.local_policy).fee_rate_ppm  # type: ignore[union-attr]
+    assert valved[drained.chan_id].fee_rate_ppm == expected_fee
+    for chan_id, policy in plain.items():
+        assert valved[chan_id].fee_rate_ppm == policy.fee_rate_ppm
+
+
 def test_registry_builds_every_strategy_and_rejects_unknown_names() -> None:
     """Every registered name builds a strategy with that name family; an unknown one is an input error."""
     for name, factory in REGISTRY.items():
-        assert name.startswith(factory().name)
+        strategy = factory()
+        family = strategy.inner.name if isinstance(strategy, WithValve) else strategy.name
+        assert name.startswith(family)
     with pytest.raises(InputError, match="unknown strategy 'bogus'"):
         resolve(["static", "bogus"])

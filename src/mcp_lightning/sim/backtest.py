@@ -18,7 +18,7 @@ from mcp_lightning.sim.metrics import Comparison, Estimate, compare, summarize
 from mcp_lightning.sim.prepare import Setting, ViewBuilder, prepare_setting, prepare_world
 from mcp_lightning.sim.scenario import Scenario
 from mcp_lightning.sim.simulator import RunRecord, simulate
-from mcp_lightning.sim.strategies import BASELINES, REGISTRY, StrategyFactory, resolve
+from mcp_lightning.sim.strategies import BASELINES, REGISTRY, VALVED_BASELINES, StrategyFactory, resolve
 
 Progress = Callable[[str], None]
 TARGET_GAIN = 0.15
@@ -35,6 +35,8 @@ class BacktestResult:
         summary: strategy -> figure -> estimate over seeds.
         comparison: our balanced profile against the best baseline (None when either was not run).
         world_notes: one line per seed on the world (payments drawn, simulated, pairs).
+        valved_comparison: our balanced profile against the best baseline given our liquidity valve
+            (``*_valve`` strategies; None when none was run).
     """
 
     scenario: Scenario
@@ -42,6 +44,7 @@ class BacktestResult:
     summary: dict[str, dict[str, Estimate]]
     comparison: Comparison | None
     world_notes: tuple[str, ...] = field(default=())
+    valved_comparison: Comparison | None = None
 
     def runs_of(self, strategy: str) -> list[RunRecord]:
         """The runs of one strategy, by seed."""
@@ -145,13 +148,17 @@ def summarise(scenario: Scenario, records: Sequence[RunRecord], notes: Sequence[
     """Per-strategy estimates and the balanced-vs-best-baseline comparison of a set of runs."""
     names = list(dict.fromkeys(r.strategy for r in records))
     summary = {name: summarize([r for r in records if r.strategy == name]) for name in names}
-    baselines = [n for n in names if n in BASELINES]
-    comparison = None
-    if REFERENCE_STRATEGY in summary and baselines:
-        best = max(baselines, key=lambda n: (summary[n]["fees_sat"].mean, n))
-        comparison = compare([r for r in records if r.strategy == REFERENCE_STRATEGY],
-                             [r for r in records if r.strategy == best], target=TARGET_GAIN)
-    return BacktestResult(scenario, tuple(records), summary, comparison, tuple(notes))
+
+    def against_best(group: Sequence[str]) -> Comparison | None:
+        candidates = [n for n in names if n in group]
+        if REFERENCE_STRATEGY not in summary or not candidates:
+            return None
+        best = max(candidates, key=lambda n: (summary[n]["fees_sat"].mean, n))
+        return compare([r for r in records if r.strategy == REFERENCE_STRATEGY],
+                       [r for r in records if r.strategy == best], target=TARGET_GAIN)
+
+    return BacktestResult(scenario, tuple(records), summary, against_best(BASELINES), tuple(notes),
+                          against_best(VALVED_BASELINES))
 
 
 def write_outputs(result: BacktestResult, out_dir: Path) -> list[Path]:

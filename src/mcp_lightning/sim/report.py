@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcp_lightning.sim.backtest import REFERENCE_STRATEGY, TARGET_GAIN, BacktestResult
-from mcp_lightning.sim.metrics import FIGURES, Estimate
+from mcp_lightning.sim.metrics import FIGURES, Comparison, Estimate
 
 _FORMATS = {
     "fees_sat": "{:,.0f}", "n_forwards": "{:,.0f}", "volume_sat": "{:,.0f}", "success_ratio": "{:.1%}",
@@ -32,12 +32,20 @@ def table(result: BacktestResult) -> str:
 
 
 def verdict(result: BacktestResult) -> str:
-    """One sentence on our balanced profile against the best baseline."""
+    """One sentence on our balanced profile against the best baseline (and one against the best
+    baseline given our liquidity valve, when such runs are in the result)."""
     c = result.comparison
     if c is None:
         return f"No verdict: run {REFERENCE_STRATEGY} and at least one baseline."
+    sentences = [_sentence(c, "best baseline")]
+    if result.valved_comparison is not None:
+        sentences.append(_sentence(result.valved_comparison, "best baseline with our valve"))
+    return "\n\n".join(sentences)
+
+
+def _sentence(c: Comparison, label: str) -> str:
     outcome = "meets" if c.meets_target else "does not meet"
-    return (f"{c.strategy} vs best baseline {c.reference}: fees {c.fee_gain:+.1%} (per-seed 95 % CI "
+    return (f"{c.strategy} vs {label} {c.reference}: fees {c.fee_gain:+.1%} (per-seed 95 % CI "
             f"{c.fee_gain_low:+.1%} .. {c.fee_gain_high:+.1%}), success ratio {c.success_delta:+.1%} points: "
             f"{outcome} the target (>= {TARGET_GAIN:+.0%} fees, success not lower).")
 

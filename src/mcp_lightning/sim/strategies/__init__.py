@@ -14,6 +14,8 @@ fresh (stateful) strategy for one run. An unknown name is an input error, never 
 | ours_balanced       | our engine, balanced profile                                             |
 | ours_aggressive     | our engine, aggressive profile                                           |
 | ours_balanced_no_valve | our engine, balanced profile, liquidity valve off (the ablation)      |
+| charge_lnd_valve    | charge_lnd's fees with our liquidity valve (``valved.WithValve``)        |
+| clboss_valve        | CLBOSS's fees with our liquidity valve                                   |
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mcp_lightning.sim.strategies.feelancer import Feelancer
 from mcp_lightning.sim.strategies.lndg import LndgAutoFees
 from mcp_lightning.sim.strategies.ours import Ours, ours_factory
 from mcp_lightning.sim.strategies.static import Static
+from mcp_lightning.sim.strategies.valved import WithValve
 
 StrategyFactory = Callable[[], FeeStrategy]
 
@@ -41,9 +44,12 @@ REGISTRY: dict[str, StrategyFactory] = {
     "ours_balanced": lambda: ours_factory("balanced"),
     "ours_aggressive": lambda: ours_factory("aggressive"),
     "ours_balanced_no_valve": lambda: ours_factory("balanced", valve=False),
+    "charge_lnd_valve": lambda: WithValve(ChargeLndProportional()),
+    "clboss_valve": lambda: WithValve(Clboss()),
 }
 
 BASELINES: tuple[str, ...] = ("static", "charge_lnd", "lndg", "clboss", "feelancer")
+VALVED_BASELINES: tuple[str, ...] = ("charge_lnd_valve", "clboss_valve")  # the two that were ever the best baseline
 
 
 def resolve(names: Sequence[str]) -> list[str]:
