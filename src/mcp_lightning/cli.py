@@ -288,7 +288,7 @@ def config_check(
         out.print(f"cache: {settings.cache_dir}")
         for item in resolved.heuristics:
             out.print(f"  {item.heuristic.name:<18} weight {item.weight:.2f}  {item.heuristic!r}")
-        for section in ("bands", "liquidity", "steps", "data", "safety"):
+        for section in ("bands", "liquidity", "steps", "data", "safety", "valve"):
             out.print(f"{section}: {getattr(resolved, section)!r}", soft_wrap=True)
 
     guarded(action)

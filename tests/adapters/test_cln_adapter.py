@@ -118,6 +118,21 @@ def test_set_policy_then_get_policy_shows_the_new_policy(cln_node: ClnNode, cln_
                                                    "htlcmin": 2000, "htlcmax": 100_000_000, "enforcedelay": 600}]
 
 
+def test_core_lightning_caps_a_too_high_htlcmax_so_the_re_read_differs(cln_node: ClnNode, cln_emulator: ClnEmulator,
+                                                                      node_state: NodeState) -> None:
+    """lightningd caps htlcmax at htlc_max_possible_send (with a warning): what the executor's verify re-reads
+    is the cap, not the request; the snapshot's ceiling is that cap."""
+    channel = node_state.channels()[4]
+    ceiling = next(c for c in cln_node.snapshot().channels if c.chan_id == channel.chan_id).max_htlc_ceiling_msat
+    assert ceiling is not None and ceiling < channel.capacity_sat * 1000
+    too_high = replace(node_state.local_policy(channel.chan_id), max_htlc_msat=Msat(channel.capacity_sat * 1000))
+    cln_node.set_policy(channel.chan_id, too_high)
+    assert cln_node.get_policy(channel.chan_id).max_htlc_msat == ceiling
+    answer = next(e.response for e in reversed(cln_emulator.recorder.exchanges()) if e.path == "setchannel")
+    assert answer["channels"][0]["maximum_htlc_out_msat"] == ceiling  # type: ignore[index]
+    assert "warning_htlcmax_too_high" in answer["channels"][0]  # type: ignore[index]
+
+
 @pytest.mark.parametrize(("change", "problem"), [
     ({"time_lock_delta": 144}, "cannot be set per channel"),
     ({"inbound_fee_rate_ppm": Ppm(-10)}, "no inbound fees"),

@@ -134,6 +134,19 @@ def test_a_failed_update_raises_node_rejected_with_the_reason(lnd_node: LndRestN
     assert node_state.n_policy_writes == 0
 
 
+def test_lnd_refuses_a_max_htlc_above_the_max_pending_amount(lnd_node: LndRestNode, node_state: NodeState) -> None:
+    """As LND's routing/localchans: max_htlc_msat above local_constraints.max_pending_amt_msat is refused;
+    the ceiling the adapter reads is exactly that amount, and a limit at it is accepted."""
+    channel = node_state.channels()[2]
+    ceiling = lnd_node.snapshot().channels[2].max_htlc_ceiling_msat
+    assert ceiling == channel.capacity_sat * 990
+    policy = node_state.local_policy(channel.chan_id)
+    with pytest.raises(NodeRejected, match="above max pending amount"):
+        lnd_node.set_policy(channel.chan_id, replace(policy, max_htlc_msat=Msat(ceiling + 1)))
+    lnd_node.set_policy(channel.chan_id, replace(policy, max_htlc_msat=Msat(ceiling)))
+    assert lnd_node.get_policy(channel.chan_id).max_htlc_msat == ceiling
+
+
 def test_lnd_refuses_a_cltv_delta_below_18_without_a_retry(lnd_node: LndRestNode, lnd_emulator: LndEmulator,
                                                            node_state: NodeState) -> None:
     """LND's HTTP 500 refusal of a too small CLTV delta is NodeRejected, sent once."""

@@ -95,6 +95,22 @@ def test_loudtoll_balances_and_fees_of_every_channel_match_the_raw_json(
         assert channel.active == raw["peer_connected"]
 
 
+def test_loudtoll_htlc_limit_ceilings_follow_core_lightnings_rule(
+        loudtoll: tuple[NodeSnapshot, float], raw_channels: dict[str, dict[str, object]]) -> None:
+    """Ceiling = min(total - our_reserve, their_max_htlc_value_in_flight), and no announced limit is above it."""
+    snapshot, _ = loudtoll
+    for channel in snapshot.channels:
+        raw = raw_channels[str(channel.scid)]
+        expected = min(raw["total_msat"] - raw["our_reserve_msat"],  # type: ignore[operator]
+                       raw["their_max_htlc_value_in_flight_msat"])
+        assert channel.max_htlc_ceiling_msat == expected
+        assert channel.local_policy is not None and channel.local_policy.max_htlc_msat is not None
+        assert channel.local_policy.max_htlc_msat <= expected
+    # 924078x1339x1: 1,000,000 sat, 10,000 sat reserve -> at most 990,000,000 msat
+    assert next(c for c in snapshot.channels if c.chan_id == _chan_id("924078x1339x1")).max_htlc_ceiling_msat == (
+        990_000_000)
+
+
 def test_loudtoll_forwards_pair_every_routed_event(
         loudtoll: tuple[NodeSnapshot, float], raw_routed_events: list[dict[str, object]]) -> None:
     """The 25,884 routed events become 12,942 forwards whose fees sum to the credits' fees_msat."""

@@ -62,6 +62,8 @@ def test_heuristic_parameters_come_from_the_file(tmp_path: Path) -> None:
         ("cooldown_s: 3600", "cooldown_s: soon", "key 'safety.cooldown_s' has value \"soon\""),
         ("optimal_min: 0.7 ", "optimal_min: 0.05 ", "bands"),
         ("  min_delta_ppm: 5", "  min_delta_pmm: 5", "safety.min_delta_pmm"),
+        ("max_htlc_local_ratio: 0.5", "max_htlc_local_ratio: 1.5", "key 'valve.max_htlc_local_ratio' has value 1.5"),
+        ("engage_below_local_ratio: 0.5", "engage_below_ratio: 0.5", "valve.engage_below_ratio"),
     ],
 )
 def test_bad_values_name_the_file_key_and_value(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -72,6 +74,13 @@ def test_bad_values_name_the_file_key_and_value(tmp_path: Path, old: str, new: s
     with pytest.raises(ConfigError) as info:
         load_engine_config(path)
     assert str(path) in str(info.value) and expected in str(info.value)
+
+
+def test_the_valve_can_be_turned_off(tmp_path: Path) -> None:
+    """valve.enabled: false reaches the engine (which then never proposes an HTLC limit)."""
+    assert load_engine_config().valve.enabled
+    config = load_engine_config(write(tmp_path, default_text().replace("  enabled: true ", "  enabled: false ", 1)))
+    assert not config.valve.enabled
 
 
 def test_unknown_profile_lists_the_defined_ones() -> None:

@@ -336,3 +336,32 @@ def test_the_documented_table_lists_the_rules_in_code_order() -> None:
 
     documented = re.findall(r"^\|\s*\d+\s*\|\s*(\w+)", rules.__doc__ or "", flags=re.MULTILINE)
     assert documented == [rule.name for rule in RULES]
+
+
+def draining_channel(sold_after_update: bool, *, n_in_7d: int = 2):  # type: ignore[no-untyped-def]
+    """35 % local, 10 forwards out and ``n_in_7d`` in over 7 days, fee updated 2 days ago."""
+    policy = make_policy(last_update_at=NOW - timedelta(days=2))
+    sold_at = NOW - timedelta(hours=5) if sold_after_update else NOW - timedelta(days=3)
+    return make_context(channel=make_channel(0.35, local_policy=policy), flows=make_flows(n_out_7d=10, n_in_7d=n_in_7d),
+                        last_out_forward_at=sold_at)
+
+
+def test_a_draining_channel_whose_price_still_sells_is_raised_one_step() -> None:
+    """35 % local, more out than in, a forward out since the last update: 500 -> 575 ppm (one 15 % step)."""
+    decision = decide(draining_channel(sold_after_update=True))
+    assert decision.decision is DecisionType.INCREASE_FEES
+    assert decision.proposed is not None and decision.proposed.fee_rate_ppm == 575
+    assert "still sells" in decision.reasons[0]
+
+
+def test_a_draining_channel_is_not_raised_again_before_the_new_price_sells() -> None:
+    """The same channel whose last forward out predates the fee update keeps its fee."""
+    decision = decide(draining_channel(sold_after_update=False))
+    assert decision.decision is DecisionType.NO_ACTION
+    assert decision.proposed is None or decision.proposed.fee_rate_ppm == 500
+
+
+def test_a_channel_filling_up_is_not_raised_for_draining() -> None:
+    """More in than out over 7 days: not draining, no raise (the fee is at the competitors' median)."""
+    decision = decide(draining_channel(sold_after_update=True, n_in_7d=20))
+    assert decision.decision is DecisionType.NO_ACTION

@@ -65,6 +65,18 @@ def test_a_refilled_channel_opens_its_limit_again() -> None:
     assert valve(make_channel(0.6), RULES) is None
 
 
+def test_the_open_limit_never_exceeds_what_the_node_will_announce() -> None:
+    """A peer that accepts at most 2,000,000 sat in flight caps the open limit (LND refuses more, CLN caps it)."""
+    channel = make_channel(0.6, local_policy=make_policy(max_htlc_msat=Msat(100_000_000)),
+                           max_htlc_ceiling_msat=Msat(2_000_000_000))
+    assert open_limit_msat(channel) == 2_000_000_000
+    verdict = valve(channel, RULES)
+    assert verdict is not None and verdict.max_htlc_msat == 2_000_000_000
+    drained = make_channel(0.02, max_htlc_ceiling_msat=Msat(2_000_000_000))  # announced 4,950,000 sat
+    lowered = valve(drained, RULES)
+    assert lowered is not None and lowered.max_htlc_msat == 25_000_000  # 0.5 x (100,000 - 50,000) sat
+
+
 def test_the_valve_leaves_inactive_private_unknown_and_disabled_cases_alone() -> None:
     drained = make_channel(0.05)
     assert valve(replace(drained, active=False), RULES) is None

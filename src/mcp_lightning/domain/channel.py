@@ -149,6 +149,11 @@ class Channel:
         local_policy: our outbound policy (what we charge to forward out through this channel).
         remote_policy: the peer's policy towards us; None when unknown.
         htlc_counters: lifetime HTLC counters, when the node exposes them.
+        max_htlc_ceiling_msat: the largest ``htlc_maximum_msat`` the node will announce for this
+            channel, msat; None when unknown. Core Lightning caps a larger ``setchannel htlcmax``
+            at ``min(total - our_reserve, their_max_htlc_value_in_flight)``
+            (``htlc_max_possible_send``); LND refuses one above ``local_constraints.max_pending_amt_msat``
+            ("max htlc size ... is above max pending amount", ``routing/localchans``).
     """
 
     chan_id: int
@@ -166,6 +171,7 @@ class Channel:
     remote_policy: Policy | None
     pending_htlcs: tuple[PendingHtlc, ...] = ()
     htlc_counters: HtlcCounters | None = None
+    max_htlc_ceiling_msat: Msat | None = None
 
     @property
     def local_ratio(self) -> float:

@@ -51,6 +51,7 @@ class ChannelContext:
         n_channels_with_peer: our open channels with the same peer (>= 1).
         unserved_out_7d: outbound HTLCs offered to this channel but not fulfilled over about the
             last 7 days (demand it could not serve; see ``engine.unserved``); None when unknown.
+        last_out_forward_at: newest forward *out* through this channel; None if none.
     """
 
     channel: Channel
@@ -67,6 +68,7 @@ class ChannelContext:
     graph_age_days: float
     n_channels_with_peer: int = 1
     unserved_out_7d: int | None = None
+    last_out_forward_at: datetime | None = None
 
     def flow(self, days: int) -> FlowWindow:
         """The window of exactly ``days`` days, or an empty one when it was not computed."""

@@ -12,7 +12,7 @@ from dataclasses import replace
 from mcp_lightning.domain.channel import Channel
 from mcp_lightning.emulators import cln_render as render
 from mcp_lightning.emulators.faults import Fault, Injection
-from mcp_lightning.emulators.state import NodeState
+from mcp_lightning.emulators.state import NodeState, max_htlc_ceiling_msat
 from mcp_lightning.units import Msat, Ppm
 
 Json = dict[str, object]
@@ -141,6 +141,7 @@ def setchannel(state: NodeState, params: Json, injection: Injection | None) -> J
     results = []
     for channel in _matching(state, params.get("id")):
         policy = state.local_policy(channel.chan_id)
+        capped = False
         if params.get("feebase") is not None:
             policy = replace(policy, base_fee_msat=Msat(_msat(params["feebase"], "feebase")))
         if params.get("feeppm") is not None:
@@ -148,12 +149,18 @@ def setchannel(state: NodeState, params: Json, injection: Injection | None) -> J
         if params.get("htlcmin") is not None:
             policy = replace(policy, min_htlc_msat=Msat(_msat(params["htlcmin"], "htlcmin")))
         if params.get("htlcmax") is not None:
-            policy = replace(policy, max_htlc_msat=Msat(_msat(params["htlcmax"], "htlcmax")))
+            wanted, possible = _msat(params["htlcmax"], "htlcmax"), max_htlc_ceiling_msat(channel)
+            capped = wanted > possible  # lightningd caps at htlc_max_possible_send and warns
+            policy = replace(policy, max_htlc_msat=Msat(min(wanted, possible)))
         if policy.max_htlc_msat is not None and policy.min_htlc_msat > policy.max_htlc_msat:
             raise RpcFailure(INVALID_PARAMS, "htlcmax cannot be less than htlcmin")
         if injection is None or injection.fault is not Fault.NOT_APPLIED:
             channel = state.apply_policy(channel.chan_id, policy)
         else:
             channel = replace(channel, local_policy=policy)
-        results.append(render.setchannel_result(channel))
+        result = render.setchannel_result(channel)
+        if capped:
+            result["warning_htlcmax_too_high"] = ("The requested htlcmax was greater than the channel capacity, "
+                                                  "so we set it to the channel capacity.")
+        results.append(result)
     return {"channels": results}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from mcp_lightning.domain.channel import Channel, Policy, ShortChannelId
 from mcp_lightning.domain.forward import Forward
-from mcp_lightning.emulators.state import NodeState
+from mcp_lightning.emulators.state import NodeState, max_htlc_ceiling_msat
 
 Json = dict[str, object]
 CLN_VERSION = "v26.06-emulated"
@@ -64,6 +64,8 @@ def peer_channel(our_pubkey: str, chan: Channel) -> Json:
         "total_msat": total_msat, "fee_base_msat": local.base_fee_msat,
         "fee_proportional_millionths": local.fee_rate_ppm, "dust_limit_msat": 546_000,
         "their_reserve_msat": reserve_msat, "our_reserve_msat": reserve_msat,
+        "their_max_htlc_value_in_flight_msat": max_htlc_ceiling_msat(chan),
+        "our_max_htlc_value_in_flight_msat": total_msat,
         "spendable_msat": max(0, to_us_msat - reserve_msat),
         "receivable_msat": max(0, total_msat - to_us_msat - reserve_msat),
         "minimum_htlc_in_msat": 0, "minimum_htlc_out_msat": local.min_htlc_msat,

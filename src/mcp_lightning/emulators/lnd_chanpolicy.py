@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from mcp_lightning.domain.channel import Channel, Policy
 from mcp_lightning.emulators.faults import Fault, Injection
 from mcp_lightning.emulators.lnd_render import Json, rpc_status
-from mcp_lightning.emulators.state import NodeState
+from mcp_lightning.emulators.state import NodeState, max_htlc_ceiling_msat
 from mcp_lightning.units import Msat, Ppm
 
 MIN_TIME_LOCK_DELTA = 18
@@ -103,9 +103,11 @@ def update_channel_policy(state: NodeState, body: object, injection: Injection |
         policy = _new_policy(state.local_policy(channel.chan_id), body)
     except _BadRequest as exc:
         return Answer(500, rpc_status(_GRPC_UNKNOWN, str(exc)))
-    if policy.max_htlc_msat is not None and policy.max_htlc_msat > channel.capacity_sat * 1000:
+    max_pending_msat = max_htlc_ceiling_msat(channel)  # LND: LocalChanCfg.MaxPendingAmount (routing/localchans)
+    if policy.max_htlc_msat is not None and policy.max_htlc_msat > max_pending_msat:
         return _failed(txid, index, "UPDATE_FAILURE_INVALID_PARAMETER",
-                       f"max_htlc {policy.max_htlc_msat} msat exceeds the channel capacity")
+                       f"max htlc size of {policy.max_htlc_msat} mSAT is above max pending amount of "
+                       f"{max_pending_msat} mSAT")
     if policy.max_htlc_msat is not None and policy.min_htlc_msat > policy.max_htlc_msat:
         return _failed(txid, index, "UPDATE_FAILURE_INVALID_PARAMETER", "min_htlc is greater than max_htlc")
     if injection is not None and injection.fault is Fault.WRITE_FAILS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mcp_lightning.domain.channel import Channel, Policy
 from mcp_lightning.domain.forward import Forward
-from mcp_lightning.emulators.state import NodeState, PendingChannel
+from mcp_lightning.emulators.state import NodeState, PendingChannel, max_htlc_ceiling_msat
 from mcp_lightning.units import msat_to_sat
 
 Json = dict[str, object]
@@ -37,7 +37,7 @@ def getinfo(state: NodeState) -> Json:
 
 def _constraints(channel: Channel) -> Json:
     return {"csv_delay": 144, "chan_reserve_sat": str(channel.capacity_sat // 100), "dust_limit_sat": "354",
-            "max_pending_amt_msat": str(channel.capacity_sat * 990), "min_htlc_msat": "1",
+            "max_pending_amt_msat": str(max_htlc_ceiling_msat(channel)), "min_htlc_msat": "1",
             "max_accepted_htlcs": 483}
 
 

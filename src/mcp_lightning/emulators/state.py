@@ -21,6 +21,14 @@ from mcp_lightning.units import Msat, Ppm
 DEFAULT_POLICY = Policy(base_fee_msat=Msat(1000), fee_rate_ppm=Ppm(1), time_lock_delta=80)
 
 
+def max_htlc_ceiling_msat(channel: Channel) -> int:
+    """The largest ``htlc_maximum_msat`` the emulated node accepts for ``channel``, msat: the channel's own
+    ceiling when the export gave one, else 99 % of the capacity (the capacity less a 1 % reserve)."""
+    if channel.max_htlc_ceiling_msat is not None:
+        return int(channel.max_htlc_ceiling_msat)
+    return int(channel.capacity_sat) * 990
+
+
 @dataclass(frozen=True, slots=True)
 class PendingChannel:
     """A channel that is not open: ``kind`` is ``"opening"`` or ``"closing"``; capacity in sat."""

@@ -62,7 +62,8 @@ def _channel(index: int, rng: random.Random, seed: int) -> Channel:
         peer_pubkey=hex_id(f"peer-{seed}-{index}", prefix="03"), peer_alias=f"peer-{index:03d}",
         capacity_sat=Sat(capacity), local_balance_sat=Sat(local), remote_balance_sat=Sat(capacity - local),
         active=index % 20 != 19, private=index % _PRIVATE_EVERY == _PRIVATE_EVERY - 1,
-        opener=Opener.LOCAL if index % 2 else Opener.REMOTE, local_policy=ours, remote_policy=theirs)
+        opener=Opener.LOCAL if index % 2 else Opener.REMOTE, local_policy=ours, remote_policy=theirs,
+        max_htlc_ceiling_msat=max_htlc)
 
 
 def _forward(rng: random.Random, channels: list[Channel], end: datetime) -> Forward:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from mcp_lightning.domain.context import ChannelContext, FlowWindow
 from mcp_lightning.domain.forward import Forward
@@ -47,21 +48,30 @@ class _Accumulator:
         return FlowWindow(days, self.n_out, Msat(self.amount_out), Msat(self.fee), self.n_in, Msat(self.amount_in))
 
 
+class ForwardFold(NamedTuple):
+    """Per-channel forward figures: windows shortest first, newest forward either way, newest forward out."""
+
+    flows: dict[int, tuple[FlowWindow, ...]]
+    last_forward_at: dict[int, datetime]
+    last_out_forward_at: dict[int, datetime]
+
+
 def forward_windows(
     forwards: Sequence[Forward], chan_ids: Sequence[int], windows_days: Sequence[int], now: datetime
-) -> tuple[dict[int, tuple[FlowWindow, ...]], dict[int, datetime]]:
+) -> ForwardFold:
     """Fold forwards into per-channel windows in one pass.
 
     Forwards after ``now`` are ignored (the evaluation cannot know the future).
 
     Returns:
-        ``(flows, last_forward_at)``: chan_id -> windows shortest first, and chan_id -> newest
-        forward through the channel in either direction.
+        A :class:`ForwardFold`: chan_id -> windows shortest first, chan_id -> newest forward through
+        the channel in either direction, and chan_id -> newest forward out through it.
     """
     days_sorted = sorted(windows_days)
     starts = [now - timedelta(days=d) for d in days_sorted]
     acc = {cid: [_Accumulator() for _ in days_sorted] for cid in chan_ids}
     last: dict[int, datetime] = {}
+    last_out: dict[int, datetime] = {}
     for fwd in forwards:
         at = fwd.resolved_at
         if at > now:
@@ -71,6 +81,8 @@ def forward_windows(
                 continue
             if cid not in last or at > last[cid]:
                 last[cid] = at
+            if is_out and (cid not in last_out or at > last_out[cid]):
+                last_out[cid] = at
             for start, bucket in zip(starts, acc[cid], strict=True):
                 if at <= start:
                     continue
@@ -82,7 +94,7 @@ def forward_windows(
                     bucket.n_in += 1
                     bucket.amount_in += fwd.amount_in_msat
     flows = {cid: tuple(b.freeze(d) for b, d in zip(buckets, days_sorted, strict=True)) for cid, buckets in acc.items()}
-    return flows, last
+    return ForwardFold(flows, last, last_out)
 
 
 def history_days(forwards: Sequence[Forward], now: datetime) -> float:
@@ -105,7 +117,7 @@ def build_contexts(
         windows_days: forward windows to compute, days.
     """
     channels = sorted(node.channels, key=lambda c: c.chan_id)
-    flows, last = forward_windows(node.forwards, [c.chan_id for c in channels], windows_days, now)
+    flows, last, last_out = forward_windows(node.forwards, [c.chan_id for c in channels], windows_days, now)
     span_days = history_days(node.forwards, now)
     graph_age_days = max(0.0, (now - graph.taken_at).total_seconds() / 86_400)
     per_peer: dict[str, int] = {}
@@ -126,6 +138,7 @@ def build_contexts(
             in_graph=channel.chan_id in graph.chan_ids,
             graph_age_days=graph_age_days,
             n_channels_with_peer=per_peer[channel.peer_pubkey],
+            last_out_forward_at=last_out.get(channel.chan_id),
         )
         for channel in channels
     ]

@@ -45,11 +45,13 @@ def merge_contexts(group: Sequence[ChannelContext]) -> ChannelContext:
         for w in lead.flows
     )
     lasts = [c.last_forward_at for c in group if c.last_forward_at is not None]
+    lasts_out = [c.last_out_forward_at for c in group if c.last_out_forward_at is not None]
     return replace(
         lead,
         channel=merged_channel,
         flows=flows,
         last_forward_at=max(lasts) if lasts else None,
+        last_out_forward_at=max(lasts_out) if lasts_out else None,
         in_graph=any(c.in_graph for c in group),
     )
 

@@ -10,19 +10,22 @@
 | 6 | scarce_priced_out    | depleted, outbound or unserved demand, fee already at the safety ceiling | REBALANCE in  |
 | 7 | scarce_underpriced   | depleted, no demand, fee below reference p75                             | INCREASE_FEES |
 | 8 | depleted_no_demand   | depleted, no demand                                                      | NO_ACTION     |
-| 9 | idle_overpriced      | saturated, idle fee: no forward out in 30 d, fee above reference p75     | DECREASE_FEES |
-|10 | idle_priced_fairly   | saturated, no outbound demand, fee at/below reference p75                | REBALANCE out |
-|11 | draining_itself      | saturated otherwise (forwarding out, or not idle long enough to cut)     | NO_ACTION     |
-|12 | underpriced          | outbound demand, fee below reference median                              | INCREASE_FEES |
-|13 | healthy              | composite >= optimal band                                                | NO_ACTION     |
-|14 | overpriced_idle      | composite < act band, idle fee, fee above reference p75                  | DECREASE_FEES |
-|15 | acceptable           | anything else                                                            | NO_ACTION     |
+| 9 | draining_sells       | below target, draining in 7 d, sold since the last update, below ceiling | INCREASE_FEES |
+|10 | idle_overpriced      | saturated, idle fee: no forward out in 30 d, fee above reference p75     | DECREASE_FEES |
+|11 | idle_priced_fairly   | saturated, no outbound demand, fee at/below reference p75                | REBALANCE out |
+|12 | draining_itself      | saturated otherwise (forwarding out, or not idle long enough to cut)     | NO_ACTION     |
+|13 | underpriced          | outbound demand, fee below reference median                              | INCREASE_FEES |
+|14 | healthy              | composite >= optimal band                                                | NO_ACTION     |
+|15 | overpriced_idle      | composite < act band, idle fee, fee above reference p75                  | DECREASE_FEES |
+|16 | acceptable           | anything else                                                            | NO_ACTION     |
 
 "Depleted" is local_ratio < ``low_local_ratio``, "saturated" > ``high_local_ratio``, "outbound
 demand" at least ``demand_min_forwards_7d`` forwards out in 7 days, "unserved demand" at least
 ``demand_min_unserved_7d`` outbound HTLCs offered but not fulfilled in 7 days
-(``engine.unserved``); the reference is the peer's competitors' fee percentiles when there are
-``min_competitors`` of them, else the network's; the safety ceiling is
+(``engine.unserved``); "below target" local_ratio < ``target_local_ratio``, "draining" more
+sat left through the channel than arrived in 7 days, "sold since the last update" a forward out
+after our policy's last update (the current price found a buyer); the reference is the peer's
+competitors' fee percentiles when there are ``min_competitors`` of them, else the network's; the safety ceiling is
 ``safety.max_fee_rate_ppm``; an "idle fee" has earned no forward out in 30 days and has stood for
 at least ``cut_wait_days``. An imbalanced channel is judged on its balance whatever its composite
 score (a busy channel that is draining scores well on activity, yet its scarce outbound liquidity
@@ -33,7 +36,10 @@ evidence that the price holds, so the fee climbs one step per decision until the
 the ceiling is reached (a higher fee also slows the drain); price scarce liquidity in the dearest
 quarter of the competition (up to their p75), demand or not: a depleted channel can serve few
 payments, and a cheap one attracts HTLCs it must fail (which also costs us in senders' mission
-control); raise a
+control); raise a channel below its target balance that keeps draining, one step at a time and
+only while the current price still sells (each step needs a forward out at that price, so the
+climb stops where demand does: price discovery, not a drift to the ceiling) — the liquidity it
+sells is becoming scarce, and a higher price both earns more and slows the drain; raise a
 flowing channel priced under the competitors' median towards that median; lower only where
 liquidity has sat unused for a month priced in the dearest quarter of the competition, one step per
 ``cut_wait_days`` so each price has time to meet its demand, and never below their median; pay for a rebalance
@@ -133,6 +139,14 @@ RULES: tuple[Rule, ...] = (
         DecisionType.NO_ACTION,
         "Outbound liquidity is low ({local_ratio:.0%} local) but no outbound demand was seen in 7 d; "
         "a refill would not pay.",
+    ),
+    Rule(
+        "draining_sells",
+        lambda c, s, k: (s.local_ratio < k.liquidity.target_local_ratio and s.in_demand and s.draining
+                         and s.sold_at_current_fee and _below_ceiling(s, k)),
+        DecisionType.INCREASE_FEES,
+        "Outbound liquidity is below target ({local_ratio:.0%} local) and draining ({n_out_7d} forwards out in "
+        "7 d, more out than in), and the current fee still sells: raise it one step.",
     ),
     Rule(
         "idle_overpriced",

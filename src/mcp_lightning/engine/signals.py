@@ -35,6 +35,9 @@ class Signals(NamedTuple):
         fee_age_days: days since our outbound policy was last updated (inf when unknown).
         our_fee_rate_ppm: our outbound fee_rate_ppm (None when unknown).
         reference: the fee percentiles we compare with.
+        sold_at_current_fee: a forward went out after our policy's last update (the current price
+            found a buyer); with no update time known, any forward out counts.
+        draining: more left through the channel than arrived in 7 days (amount out > amount in).
     """
 
     composite: float
@@ -50,6 +53,8 @@ class Signals(NamedTuple):
     fee_age_days: float
     our_fee_rate_ppm: int | None
     reference: FeeReference
+    sold_at_current_fee: bool = False
+    draining: bool = False
 
     @property
     def priced_above_p75(self) -> bool:
@@ -88,6 +93,7 @@ def derive_signals(ctx: ChannelContext, config: EngineConfig, composite: float, 
     policy = ctx.channel.local_policy
     updated_at = None if policy is None else policy.last_update_at
     fee_age_days = float("inf") if updated_at is None else max(0.0, (now - updated_at).total_seconds() / 86_400)
+    sold_out = ctx.last_out_forward_at
     return Signals(
         composite=composite,
         local_ratio=ratio,
@@ -102,4 +108,6 @@ def derive_signals(ctx: ChannelContext, config: EngineConfig, composite: float, 
         fee_age_days=fee_age_days,
         our_fee_rate_ppm=None if policy is None else int(policy.fee_rate_ppm),
         reference=fee_reference(ctx, config.data.min_competitors),
+        sold_at_current_fee=sold_out is not None and (updated_at is None or sold_out >= updated_at),
+        draining=week.amount_out_msat > week.amount_in_msat,
     )

@@ -19,7 +19,8 @@ Rule (per channel; parallel channels each by their own balance):
   decision), never below the channel's ``htlc_minimum_msat``;
 * it is lowered only when the announced limit exceeds the whole spendable balance (an HTLC above it
   must fail), and raised only when the wanted limit is at least twice the announced one (or when
-  the channel is no longer scarce: then it opens to the capacity less the reserve) — so a limit
+  the channel is no longer scarce: then it opens to the capacity less the reserve, or the most
+  the node will announce: ``Channel.max_htlc_ceiling_msat``) — so a limit
   changes when the balance has halved or doubled, not with every forward (gossip cost).
 
 Pure: figures in, an optional new limit out.
@@ -54,9 +55,12 @@ def spendable_msat(channel: Channel) -> int:
 
 
 def open_limit_msat(channel: Channel) -> int:
-    """The limit of a channel that is not short of liquidity: the capacity less the reserve, msat."""
+    """The limit of a channel that is not short of liquidity, msat: the capacity less the reserve,
+    and never above what the node will announce (``Channel.max_htlc_ceiling_msat``, when known)."""
     capacity_msat = int(channel.capacity_sat) * 1000
-    return capacity_msat - round(capacity_msat * RESERVE_RATIO)
+    open_msat = capacity_msat - round(capacity_msat * RESERVE_RATIO)
+    ceiling = channel.max_htlc_ceiling_msat
+    return open_msat if ceiling is None else min(open_msat, int(ceiling))
 
 
 def valve(channel: Channel, rules: ValveRules) -> ValveVerdict | None:

@@ -93,6 +93,8 @@ class Comparison:
         fee_gain_high: upper end of it.
         success_delta: mean paired difference of the success ratio (strategy - reference).
         meets_target: fee_gain >= target and success_delta >= 0.
+        success_delta_low: lower end of the 95 % interval of the paired success-ratio difference.
+        success_delta_high: upper end of it.
     """
 
     strategy: str
@@ -102,6 +104,8 @@ class Comparison:
     fee_gain_high: float
     success_delta: float
     meets_target: bool
+    success_delta_low: float = 0.0
+    success_delta_high: float = 0.0
 
 
 def compare(strategy: Sequence[RunRecord], reference: Sequence[RunRecord], *, target: float = 0.15) -> Comparison:
@@ -113,7 +117,8 @@ def compare(strategy: Sequence[RunRecord], reference: Sequence[RunRecord], *, ta
     gain = ours / theirs - 1.0 if theirs > 0 else 0.0
     per_seed = [a["fees_sat"] / b["fees_sat"] - 1.0 for a, b in pairs if b["fees_sat"] > 0]
     spread = estimate(per_seed)
-    delta = estimate([a["success_ratio"] - b["success_ratio"] for a, b in pairs]).mean
+    success = estimate([a["success_ratio"] - b["success_ratio"] for a, b in pairs])
     return Comparison(strategy[0].strategy if strategy else "", reference[0].strategy if reference else "", gain,
-                      spread.mean - spread.half_width, spread.mean + spread.half_width, delta,
-                      gain >= target and delta >= 0.0)
+                      spread.mean - spread.half_width, spread.mean + spread.half_width, success.mean,
+                      gain >= target and success.mean >= 0.0, success.mean - success.half_width,
+                      success.mean + success.half_width)

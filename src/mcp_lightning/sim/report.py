@@ -46,8 +46,9 @@ def verdict(result: BacktestResult) -> str:
 def _sentence(c: Comparison, label: str) -> str:
     outcome = "meets" if c.meets_target else "does not meet"
     return (f"{c.strategy} vs {label} {c.reference}: fees {c.fee_gain:+.1%} (per-seed 95 % CI "
-            f"{c.fee_gain_low:+.1%} .. {c.fee_gain_high:+.1%}), success ratio {c.success_delta:+.1%} points: "
-            f"{outcome} the target (>= {TARGET_GAIN:+.0%} fees, success not lower).")
+            f"{c.fee_gain_low:+.1%} .. {c.fee_gain_high:+.1%}), success ratio {100 * c.success_delta:+.1f} points "
+            f"({100 * c.success_delta_low:+.1f} .. {100 * c.success_delta_high:+.1f}): {outcome} the target "
+            f"(>= {TARGET_GAIN:+.0%} fees, success not lower).")
 
 
 def render_markdown(result: BacktestResult, plot_names: Sequence[str] = ()) -> str:

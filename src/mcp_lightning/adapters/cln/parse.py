@@ -102,7 +102,18 @@ def parse_peer_channel(record: JsonObject, remote: Policy | None = None) -> Chan
         local_policy=local_policy(record), remote_policy=gossip_policy(record, "remote") or remote,
         pending_htlcs=_pending_htlcs(record),
         htlc_counters=HtlcCounters(*(int_field(record, key) for key in _COUNTERS))
-        if all(key in record for key in _COUNTERS) else None)
+        if all(key in record for key in _COUNTERS) else None,
+        max_htlc_ceiling_msat=_max_htlc_ceiling(record, total_msat))
+
+
+def _max_htlc_ceiling(record: JsonObject, total_msat: int) -> Msat | None:
+    """Core Lightning's ``htlc_max_possible_send``: ``min(total - our_reserve, their max in flight)``, msat."""
+    if "our_reserve_msat" not in record and "their_max_htlc_value_in_flight_msat" not in record:
+        return None
+    ceiling = total_msat - _msat(record, "our_reserve_msat", default=0, maximum=total_msat)
+    if "their_max_htlc_value_in_flight_msat" in record:
+        ceiling = min(ceiling, _msat(record, "their_max_htlc_value_in_flight_msat"))
+    return Msat(ceiling)
 
 
 def _pending_htlcs(record: JsonObject) -> tuple[PendingHtlc, ...]:

@@ -136,7 +136,20 @@ def parse_channel(record: JsonObject, ours: Policy | None, theirs: Policy | None
         capacity_sat=Sat(capacity), local_balance_sat=Sat(local), remote_balance_sat=Sat(remote),
         active=bool_field(record, "active", default=False), private=bool_field(record, "private", default=False),
         opener=Opener.UNKNOWN if initiator is None else Opener.LOCAL if initiator else Opener.REMOTE,
-        local_policy=ours, remote_policy=theirs, pending_htlcs=_pending_htlcs(record))
+        local_policy=ours, remote_policy=theirs, pending_htlcs=_pending_htlcs(record),
+        max_htlc_ceiling_msat=_max_htlc_ceiling(record, capacity))
+
+
+def _max_htlc_ceiling(record: JsonObject, capacity_sat: int) -> Msat | None:
+    """LND's limit on ``max_htlc_msat``: ``local_constraints.max_pending_amt_msat``, within the capacity."""
+    constraints = object_field(record, "local_constraints")
+    if constraints is None or "max_pending_amt_msat" not in constraints:
+        return None
+    try:
+        pending_msat = int_field(constraints, "max_pending_amt_msat")
+    except FieldError as exc:
+        raise exc.within("local_constraints") from None
+    return Msat(min(pending_msat, capacity_sat * 1000))
 
 
 def _pending_htlcs(record: JsonObject) -> tuple[PendingHtlc, ...]:
