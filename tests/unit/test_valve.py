@@ -112,3 +112,23 @@ def test_parallel_channels_share_the_fee_but_each_gets_its_own_limit() -> None:
     assert first.proposed is None  # 90 % local with an open limit: nothing to change
     assert second.proposed is not None
     assert second.proposed.max_htlc_msat == 30_000_000  # 0.5 x (80,000 - 20,000) sat
+
+
+def test_reports_show_the_htlc_limit_beside_the_fee_and_count_the_valves_changes() -> None:
+    """The proposed cell names a moved limit in sat; a fee-only change stays as it was; REBALANCE keeps its text."""
+    from mcp_lightning.domain.decision import RebalanceDirection, RebalanceSuggestion
+    from mcp_lightning.engine.plan import SafetyResult, Verdict
+    from mcp_lightning.reporting.cells import htlc_limit_changes, proposed_fee
+    from tests.factories import make_decision, make_planned
+    from tests.factories import make_policy as stored_policy
+
+    fee_only = make_planned()
+    valve_only = make_planned(decision=make_decision(decision=DecisionType.NO_ACTION,
+                                                     proposed=stored_policy(max_htlc_msat=Msat(225_000_000))))
+    rebalance = make_decision(decision=DecisionType.REBALANCE, proposed=stored_policy(max_htlc_msat=Msat(1_000)),
+                              rebalance=RebalanceSuggestion(Sat(2_000_000), RebalanceDirection.PULL_IN, 0.5))
+    held = make_planned(decision=rebalance, safety=SafetyResult(Verdict.REJECTED, rule="cooldown", reason="..."))
+    assert proposed_fee(fee_only) == "1000/650"
+    assert proposed_fee(valve_only) == "1000/500, max HTLC 225,000 sat"
+    assert proposed_fee(held) == "pull_in 2,000,000 sat; held (cooldown)"
+    assert htlc_limit_changes([fee_only, valve_only, held]) == 1

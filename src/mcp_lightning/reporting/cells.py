@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mcp_lightning.domain.decision import DecisionType
 from mcp_lightning.engine.plan import PlannedDecision, Verdict
 
@@ -24,18 +26,30 @@ def current_fee(item: PlannedDecision) -> str:
 
 
 def proposed_fee(item: PlannedDecision) -> str:
-    """What would be sent, the rebalance or close suggestion, or why nothing would."""
+    """What would be sent (fees, and the HTLC limit when the liquidity valve moves it), the rebalance
+    or close suggestion, or why nothing would; e.g. ``1000/575, max HTLC 225,000 sat``."""
     d, safety = item.decision, item.safety
-    if d.decision is DecisionType.REBALANCE and d.rebalance is not None:
-        return f"{d.rebalance.direction.value} {d.rebalance.amount_sat:,} sat"
     if d.decision is DecisionType.CLOSE_CHANNEL:
         return "close"
+    parts = []
+    if d.decision is DecisionType.REBALANCE and d.rebalance is not None:
+        parts.append(f"{d.rebalance.direction.value} {d.rebalance.amount_sat:,} sat")
     if safety.verdict is Verdict.REJECTED:
-        return f"held ({safety.rule})"
-    if safety.proposed is not None:
+        parts.append(f"held ({safety.rule})")
+    elif safety.proposed is not None:
         mark = "*" if safety.verdict is Verdict.ADJUSTED else ""
-        return f"{safety.proposed.base_fee_msat}/{safety.proposed.fee_rate_ppm}{mark}"
-    return "-"
+        text = f"{safety.proposed.base_fee_msat}/{safety.proposed.fee_rate_ppm}{mark}"
+        limit = safety.proposed.max_htlc_msat
+        if limit is not None and (d.current is None or limit != d.current.max_htlc_msat):
+            text += f", max HTLC {limit // 1000:,} sat"
+        parts.append(text)
+    return "; ".join(parts) or "-"
+
+
+def htlc_limit_changes(planned: Sequence[PlannedDecision]) -> int:
+    """How many allowed proposals move ``htlc_maximum_msat`` (the liquidity valve)."""
+    return sum(1 for p in planned if p.safety.proposed is not None and p.decision.current is not None
+               and p.safety.proposed.max_htlc_msat != p.decision.current.max_htlc_msat)
 
 
 def forwards_7d(item: PlannedDecision) -> str:

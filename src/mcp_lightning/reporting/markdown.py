@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcp_lightning.engine.plan import PlannedDecision, RunSummary
-from mcp_lightning.reporting.cells import channel_label, current_fee, forwards_7d, peer_label, proposed_fee
+from mcp_lightning.reporting.cells import (
+    channel_label,
+    current_fee,
+    forwards_7d,
+    htlc_limit_changes,
+    peer_label,
+    proposed_fee,
+)
 
 
 def _cell(text: str) -> str:
@@ -27,7 +34,8 @@ def render_report(run: RunSummary, planned: Sequence[PlannedDecision], notes: Se
         f"- graph: {run.graph_source} (sha256 `{run.graph_fingerprint[:16]}…`)",
         f"- evaluated as of {run.evaluated_at:%Y-%m-%d %H:%M} UTC; profile `{run.profile}`; mode `{run.mode}` "
         "(nothing was sent to the node)",
-        "- decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(run.decision_counts.items())),
+        "- decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(run.decision_counts.items()))
+        + f"; HTLC limits moved by the liquidity valve: {htlc_limit_changes(planned)}",
         *(f"- {_cell(n)}" for n in notes),
         "",
         "| channel | peer | capacity sat | local | 7d fwd / fees | fee base/ppm "
