@@ -201,9 +201,23 @@ def test_unknown_policy_gets_no_action() -> None:
 
 
 def test_too_little_history_gets_no_action() -> None:
-    """Two days of history are not enough to act on."""
-    decision = decide(replace(depleted_in_demand(), history_days=2.0))
+    """Two days of history are not enough to act on a fee at or above the market median."""
+    decision = decide(replace(depleted_in_demand(600), history_days=2.0))
     assert decision.decision is DecisionType.NO_ACTION and "history" in decision.reasons[0]
+
+
+def test_a_new_node_below_the_market_starts_at_the_median_in_bounded_steps() -> None:
+    """No history, 10 ppm against a 500 ppm median: propose 500; the safety chain makes it 20 (+10 ppm floor)."""
+    from mcp_lightning.engine.safety import SafetyState, check_decision
+
+    ctx = replace(make_context(channel=make_channel(0.5, local_policy=make_policy(fee_rate_ppm=Ppm(10))),
+                               flows=idle_flows(), last_forward_at=None), history_days=0.0)
+    decision = decide(ctx)
+    assert decision.decision is DecisionType.INCREASE_FEES
+    assert decision.proposed is not None and decision.proposed.fee_rate_ppm == 500
+    assert "start at the market" in decision.reasons[0]
+    safety = check_decision(decision, SafetyState(BALANCED.safety, NOW, {}))
+    assert safety.proposed is not None and safety.proposed.fee_rate_ppm == 20
 
 
 def test_channel_absent_from_graph_is_still_evaluated_with_lower_confidence() -> None:

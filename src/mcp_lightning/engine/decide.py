@@ -114,7 +114,9 @@ _FEE_CHANGES = frozenset({DecisionType.INCREASE_FEES, DecisionType.DECREASE_FEES
 _RAISE_TARGETS = {  # rule -> the reference percentile its raise stops at
     "underpriced": lambda reference: reference.p50_ppm,
     "scarce_underpriced": lambda reference: reference.p75_ppm,
+    "new_below_market": lambda reference: reference.p50_ppm,
 }
+_JUMPS = frozenset({"new_below_market"})  # propose the target itself; the safety chain bounds the step
 
 
 def _by_value(score: WeightedScore) -> tuple[float, str]:
@@ -125,7 +127,9 @@ def _propose_fee(current: Policy, rule: Rule, signals: Signals, config: EngineCo
     """New outbound policy: one profile step up or down, anchored to the fee reference.
 
     A raise is one step (``urgent_step_ratio`` below the urgent band), at least ``min_step_ppm``;
-    ``underpriced`` stops at the reference median, ``scarce_underpriced`` at its p75. A cut is one
+    ``underpriced`` stops at the reference median, ``scarce_underpriced`` at its p75;
+    ``new_below_market`` proposes the median itself (the safety chain's ±``max_change_ratio``
+    window makes that a few bounded steps). A cut is one
     step down to no lower than the reference median (or one ``min_step_ppm`` when already below
     it). The safety chain bounds both.
     """
@@ -135,6 +139,8 @@ def _propose_fee(current: Policy, rule: Rule, signals: Signals, config: EngineCo
     if rule.decision is DecisionType.INCREASE_FEES:
         new_fee = max(fee + steps.min_step_ppm, round(fee * (1.0 + step)))
         target = _RAISE_TARGETS.get(rule.name)
+        if target is not None and rule.name in _JUMPS:
+            new_fee = max(new_fee, round(target(signals.reference)))
         if target is not None:  # close the gap to the reference, not beyond it
             new_fee = max(fee + steps.min_step_ppm, min(new_fee, round(target(signals.reference))))
         inbound = current.inbound_fee_rate_ppm

@@ -5,19 +5,20 @@
 | 1 | policy_unknown       | our outbound policy is unknown                                           | NO_ACTION     |
 | 2 | idle_and_poor        | composite < close band, no forward for ``close_idle_days``, mature       | CLOSE_CHANNEL |
 | 3 | inactive             | the channel is inactive (peer offline / not normal)                      | NO_ACTION     |
-| 4 | history_too_short    | the export holds less forwarding history than ``min_history_days``       | NO_ACTION     |
-| 5 | scarce_in_demand     | depleted, outbound or unserved demand, fee below the safety ceiling      | INCREASE_FEES |
-| 6 | scarce_priced_out    | depleted, outbound or unserved demand, fee already at the safety ceiling | REBALANCE in  |
-| 7 | scarce_underpriced   | depleted, no demand, fee below reference p75                             | INCREASE_FEES |
-| 8 | depleted_no_demand   | depleted, no demand                                                      | NO_ACTION     |
-| 9 | draining_sells       | below target, draining in 7 d, sold since the last update, below ceiling | INCREASE_FEES |
-|10 | idle_overpriced      | saturated, idle fee: no forward out in 30 d, fee above reference p75     | DECREASE_FEES |
-|11 | idle_priced_fairly   | saturated, no outbound demand, fee at/below reference p75                | REBALANCE out |
-|12 | draining_itself      | saturated otherwise (forwarding out, or not idle long enough to cut)     | NO_ACTION     |
-|13 | underpriced          | outbound demand, fee below reference median                              | INCREASE_FEES |
-|14 | healthy              | composite >= optimal band                                                | NO_ACTION     |
-|15 | overpriced_idle      | composite < act band, idle fee, fee above reference p75                  | DECREASE_FEES |
-|16 | acceptable           | anything else                                                            | NO_ACTION     |
+| 4 | new_below_market     | less history than ``min_history_days``, fee below the reference median   | INCREASE_FEES |
+| 5 | history_too_short    | the export holds less forwarding history than ``min_history_days``       | NO_ACTION     |
+| 6 | scarce_in_demand     | depleted, outbound or unserved demand, fee below the safety ceiling      | INCREASE_FEES |
+| 7 | scarce_priced_out    | depleted, outbound or unserved demand, fee already at the safety ceiling | REBALANCE in  |
+| 8 | scarce_underpriced   | depleted, no demand, fee below reference p75                             | INCREASE_FEES |
+| 9 | depleted_no_demand   | depleted, no demand                                                      | NO_ACTION     |
+|10 | draining_sells       | below target, draining in 7 d, sold since the last update, below ceiling | INCREASE_FEES |
+|11 | idle_overpriced      | saturated, idle fee: no forward out in 30 d, fee above reference p75     | DECREASE_FEES |
+|12 | idle_priced_fairly   | saturated, no outbound demand, fee at/below reference p75                | REBALANCE out |
+|13 | draining_itself      | saturated otherwise (forwarding out, or not idle long enough to cut)     | NO_ACTION     |
+|14 | underpriced          | outbound demand, fee below reference median                              | INCREASE_FEES |
+|15 | healthy              | composite >= optimal band                                                | NO_ACTION     |
+|16 | overpriced_idle      | composite < act band, idle fee, fee above reference p75                  | DECREASE_FEES |
+|17 | acceptable           | anything else                                                            | NO_ACTION     |
 
 "Depleted" is local_ratio < ``low_local_ratio``, "saturated" > ``high_local_ratio``, "outbound
 demand" at least ``demand_min_forwards_7d`` forwards out in 7 days, "unserved demand" at least
@@ -44,7 +45,9 @@ flowing channel priced under the competitors' median towards that median; lower 
 liquidity has sat unused for a month priced in the dearest quarter of the competition, one step per
 ``cut_wait_days`` so each price has time to meet its demand, and never below their median; pay for a rebalance
 only where the free lever (the fee) is spent; never change fees on a channel that cannot route right
-now or on too little data. The backtest (``docs/simulator.md``) measured the earlier table, which
+now or on too little data — except to bring a new node's fee (no history yet) up to the market
+median, which needs no history: the competitors' fees are in the graph (CLBOSS prices new channels
+at their competitors' median likewise). The backtest (``docs/simulator.md``) measured the earlier table, which
 cut fees after a single quiet week and asked for a rebalance instead of raising scarce liquidity
 above the competitors' p75: it earned 17-62 % less than the best baseline strategy.
 """
@@ -105,6 +108,13 @@ RULES: tuple[Rule, ...] = (
         lambda c, s, k: not c.channel.active,
         DecisionType.NO_ACTION,
         "Channel is inactive; fees are left alone until the peer is back.",
+    ),
+    Rule(
+        "new_below_market",
+        lambda c, s, k: c.history_days < k.data.min_history_days and s.priced_below_median,
+        DecisionType.INCREASE_FEES,
+        "Only {history_days:.1f} days of forwarding history and a fee below the median of {reference_source} "
+        "({p50:.0f} ppm): start at the market's price.",
     ),
     Rule(
         "history_too_short",
