@@ -208,10 +208,14 @@ def test_too_little_history_gets_no_action() -> None:
 
 def test_a_new_node_below_the_market_starts_at_the_median_in_bounded_steps() -> None:
     """No history, 10 ppm against a 500 ppm median: propose 500; the safety chain makes it 20 (+10 ppm floor)."""
+    from mcp_lightning.domain.channel import ShortChannelId
     from mcp_lightning.engine.safety import SafetyState, check_decision
 
-    ctx = replace(make_context(channel=make_channel(0.5, local_policy=make_policy(fee_rate_ppm=Ppm(10))),
-                               flows=idle_flows(), last_forward_at=None), history_days=0.0)
+    young = make_channel(0.5, scid=ShortChannelId(904_990, 7, 0), local_policy=make_policy(fee_rate_ppm=Ppm(10)))
+    ctx = replace(make_context(channel=young, flows=idle_flows(), last_forward_at=None), history_days=0.0)
+    # an old channel seen without history (LNbits exposes no forwards) is not a new node: no action
+    old = replace(ctx, channel=make_channel(0.5, local_policy=make_policy(fee_rate_ppm=Ppm(10))))
+    assert decide(old).decision is DecisionType.NO_ACTION
     decision = decide(ctx)
     assert decision.decision is DecisionType.INCREASE_FEES
     assert decision.proposed is not None and decision.proposed.fee_rate_ppm == 500

@@ -5,7 +5,7 @@
 | 1 | policy_unknown       | our outbound policy is unknown                                           | NO_ACTION     |
 | 2 | idle_and_poor        | composite < close band, no forward for ``close_idle_days``, mature       | CLOSE_CHANNEL |
 | 3 | inactive             | the channel is inactive (peer offline / not normal)                      | NO_ACTION     |
-| 4 | new_below_market     | less history than ``min_history_days``, fee below the reference median   | INCREASE_FEES |
+| 4 | new_below_market     | new node: short history, channel younger than that, fee below median     | INCREASE_FEES |
 | 5 | history_too_short    | the export holds less forwarding history than ``min_history_days``       | NO_ACTION     |
 | 6 | scarce_in_demand     | depleted, outbound or unserved demand, fee below the safety ceiling      | INCREASE_FEES |
 | 7 | scarce_priced_out    | depleted, outbound or unserved demand, fee already at the safety ceiling | REBALANCE in  |
@@ -63,6 +63,7 @@ from mcp_lightning.engine.engine_config import EngineConfig
 from mcp_lightning.engine.signals import Signals
 
 Condition = Callable[[ChannelContext, Signals, EngineConfig], bool]
+BLOCKS_PER_DAY = 144  # one block every 10 minutes on average
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,13 @@ def _below_ceiling(signals: Signals, config: EngineConfig) -> bool:
 def _idle_fee(signals: Signals, config: EngineConfig) -> bool:
     """No forward out in 30 days, and the fee has stood ``cut_wait_days`` since its last update."""
     return signals.n_out_30d == 0 and signals.fee_age_days >= config.data.cut_wait_days
+
+
+def _young(ctx: ChannelContext, config: EngineConfig) -> bool:
+    """Funded less than ``min_history_days`` ago (144 blocks a day): the node is new, not just without
+    a forwarding history (LNbits exposes none for a node of any age)."""
+    age = ctx.age_blocks
+    return age is not None and age < config.data.min_history_days * BLOCKS_PER_DAY
 
 
 def _mature(ctx: ChannelContext, config: EngineConfig) -> bool:
@@ -111,10 +119,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "new_below_market",
-        lambda c, s, k: c.history_days < k.data.min_history_days and s.priced_below_median,
+        lambda c, s, k: c.history_days < k.data.min_history_days and _young(c, k) and s.priced_below_median,
         DecisionType.INCREASE_FEES,
-        "Only {history_days:.1f} days of forwarding history and a fee below the median of {reference_source} "
-        "({p50:.0f} ppm): start at the market's price.",
+        "A new channel with {history_days:.1f} days of forwarding history and a fee below the median of "
+        "{reference_source} ({p50:.0f} ppm): start at the market's price.",
     ),
     Rule(
         "history_too_short",
