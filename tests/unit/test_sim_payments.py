@@ -153,3 +153,24 @@ def test_focus_keeps_only_pairs_whose_routes_can_touch_our_node(focus: bool) -> 
     through_us = [any(net.pair_src[p] == net.our for r in routes for p in r[1:]) for routes in pairs.values()]
     assert pairs
     assert all(through_us) if focus else not all(through_us)
+
+
+def test_a_limit_below_the_amount_is_never_tried_so_the_drained_channel_fails_nothing() -> None:
+    """The valve's lever: the same drained A-D channel announcing htlc_maximum_msat below the amount
+    is skipped by the sender's pathfinding: one attempt via B, no HTLC offered to us, no failure."""
+    from dataclasses import replace
+
+    from mcp_lightning.units import Msat
+
+    net, index = _diamond(fee_a_ppm=100, fee_b_ppm=500, a_to_d_local_ratio=0.005)
+    (a_to_d,) = net.pair_edges[net.pair_of[(index["A"], index["D"])]]
+    net.set_policy(a_to_d, replace(toy_policy(100), max_htlc_msat=Msat(2_000_000)))  # 2,000 sat
+    engine = _engine(net, index)
+    assert engine.pay(index["S"], index["D"], 10_000_000, 0.0)
+    assert engine.tally.n_attempts == 1
+    assert sum(engine.ours.in_offered.values()) == 0
+    assert sum(engine.ours.out_failed_liquidity.values()) == 0
+    # a payment under the limit still goes through us (a fresh sender: this one now knows B works)
+    fresh = _engine(net, index)
+    assert fresh.pay(index["S"], index["D"], 1_500_000, 1.0)
+    assert len(fresh.ours.forwards) == 1

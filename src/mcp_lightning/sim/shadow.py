@@ -80,7 +80,8 @@ def render_shadow(result: BacktestResult, run: RunSummary, n_changes: int) -> st
         table(result),
         "",
         f"Applying the run's policies would have changed fees by {c.fee_gain:+.1%} (per-seed 95 % CI "
-        f"{c.fee_gain_low:+.1%} .. {c.fee_gain_high:+.1%}) and the success ratio by {c.success_delta:+.1%} points "
-        "against keeping the current policies.",
+        f"{c.fee_gain_low:+.1%} .. {c.fee_gain_high:+.1%}) and the success ratio by {100 * c.success_delta:+.1f} "
+        f"points ({100 * c.success_delta_low:+.1f} .. {100 * c.success_delta_high:+.1f}) against keeping the current "
+        "policies.",
         "",
     ])
