@@ -53,8 +53,8 @@ class Signals(NamedTuple):
     fee_age_days: float
     our_fee_rate_ppm: int | None
     reference: FeeReference
-    sold_at_current_fee: bool = False
-    draining: bool = False
+    sold_at_current_fee: bool
+    draining: bool
 
     @property
     def priced_above_p75(self) -> bool:
