@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcp_lightning.engine.plan import PlannedDecision, RunSummary
-from mcp_lightning.reporting.cells import (
-    channel_label,
-    current_fee,
-    forwards_7d,
-    htlc_limit_changes,
-    peer_label,
-    proposed_fee,
-)
+from mcp_lightning.reporting import cells
+from mcp_lightning.reporting.cells import channel_label, current_fee, forwards_7d, peer_label, proposed_fee
 
 
 def _cell(text: str) -> str:
@@ -35,7 +29,7 @@ def render_report(run: RunSummary, planned: Sequence[PlannedDecision], notes: Se
         f"- evaluated as of {run.evaluated_at:%Y-%m-%d %H:%M} UTC; profile `{run.profile}`; mode `{run.mode}` "
         "(nothing was sent to the node)",
         "- decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(run.decision_counts.items()))
-        + f"; HTLC limits moved by the liquidity valve: {htlc_limit_changes(planned)}",
+        + f"; HTLC limits moved by the liquidity valve: {cells.htlc_limit_changes(planned)}",
         *(f"- {_cell(n)}" for n in notes),
         "",
         "| channel | peer | capacity sat | local | 7d fwd / fees | fee base/ppm "

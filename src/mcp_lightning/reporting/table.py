@@ -9,14 +9,8 @@ from rich.table import Table
 
 from mcp_lightning.domain.decision import DecisionType
 from mcp_lightning.engine.plan import PlannedDecision, RunSummary
-from mcp_lightning.reporting.cells import (
-    channel_label,
-    current_fee,
-    forwards_7d,
-    htlc_limit_changes,
-    peer_label,
-    proposed_fee,
-)
+from mcp_lightning.reporting import cells
+from mcp_lightning.reporting.cells import channel_label, current_fee, forwards_7d, peer_label, proposed_fee
 
 _STYLE = {
     DecisionType.NO_ACTION: "dim",
@@ -75,6 +69,6 @@ def print_run(console: Console, run: RunSummary, planned: Sequence[PlannedDecisi
     )
     console.print(decisions_table(planned, title))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(run.decision_counts.items()))
-    limits = htlc_limit_changes(planned)
+    limits = cells.htlc_limit_changes(planned)
     valve = f"; {limits} HTLC limits moved by the liquidity valve" if limits else ""
     console.print(f"run {run.run_id[:8]} recorded: {counts}{valve}; nothing was sent to the node (shadow mode).")
