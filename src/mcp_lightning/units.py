@@ -21,6 +21,7 @@ MSAT_PER_SAT = 1000
 PPM_DENOMINATOR = 1_000_000
 UINT32_MAX = 4_294_967_295
 SECONDS_PER_DAY = 86_400
+BLOCKS_PER_DAY = 144  # one block every 10 minutes on average (the difficulty target)
 
 
 def sat_to_msat(amount_sat: int) -> Msat:

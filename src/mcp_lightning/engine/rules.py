@@ -61,9 +61,9 @@ from mcp_lightning.domain.context import ChannelContext
 from mcp_lightning.domain.decision import DecisionType
 from mcp_lightning.engine.engine_config import EngineConfig
 from mcp_lightning.engine.signals import Signals
+from mcp_lightning.units import BLOCKS_PER_DAY
 
 Condition = Callable[[ChannelContext, Signals, EngineConfig], bool]
-BLOCKS_PER_DAY = 144  # one block every 10 minutes on average
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from mcp_lightning.domain.channel import Channel, HtlcDirection
 from mcp_lightning.engine.engine_config import ValveRules
-from mcp_lightning.units import Msat
+from mcp_lightning.units import Msat, msat_to_sat, sat_to_msat
 
 RESERVE_RATIO = 0.01  # BOLT 2 channel_reserve_satoshis as LND and Core Lightning set it: 1 % of the capacity
 
@@ -50,8 +50,8 @@ class ValveVerdict:
 
 def spendable_msat(channel: Channel) -> int:
     """Local balance minus the reserve and our outgoing HTLCs in flight, msat (0 at least)."""
-    capacity_msat = int(channel.capacity_sat) * 1000
-    local_msat = int(channel.local_balance_sat) * 1000
+    capacity_msat = sat_to_msat(channel.capacity_sat)
+    local_msat = sat_to_msat(channel.local_balance_sat)
     reserve_msat = round(capacity_msat * RESERVE_RATIO)
     in_flight_msat = sum(int(h.amount_msat) for h in channel.pending_htlcs if h.direction is HtlcDirection.OUT)
     return max(0, local_msat - reserve_msat - in_flight_msat)
@@ -60,7 +60,7 @@ def spendable_msat(channel: Channel) -> int:
 def open_limit_msat(channel: Channel) -> int:
     """The limit of a channel that is not short of liquidity, msat: the capacity less the reserve,
     and never above what the node will announce (``Channel.max_htlc_ceiling_msat``, when known)."""
-    capacity_msat = int(channel.capacity_sat) * 1000
+    capacity_msat = sat_to_msat(channel.capacity_sat)
     open_msat = capacity_msat - round(capacity_msat * RESERVE_RATIO)
     ceiling = channel.max_htlc_ceiling_msat
     return open_msat if ceiling is None else min(open_msat, int(ceiling))
@@ -82,19 +82,19 @@ def valve(channel: Channel, rules: ValveRules) -> ValveVerdict | None:
     if not rules.enabled or policy is None or not channel.active or channel.private or channel.capacity_sat <= 0:
         return None
     open_msat = open_limit_msat(channel)
-    announced = open_msat if policy.max_htlc_msat is None else min(int(policy.max_htlc_msat), open_msat)
-    spendable = spendable_msat(channel)
-    floor = int(policy.min_htlc_msat)
+    announced_msat = open_msat if policy.max_htlc_msat is None else min(int(policy.max_htlc_msat), open_msat)
+    can_leave_msat = spendable_msat(channel)
+    can_leave_sat = msat_to_sat(can_leave_msat)
     if channel.local_ratio >= rules.engage_below_local_ratio:
-        if announced * 2 <= open_msat and spendable >= 2 * announced:
-            return ValveVerdict(Msat(open_msat), f"HTLC limit opened to {open_msat // 1000:,} sat: the channel "
-                                f"has {spendable // 1000:,} sat to spend again.")
+        if announced_msat * 2 <= open_msat and can_leave_msat >= 2 * announced_msat:
+            return ValveVerdict(Msat(open_msat), f"HTLC limit opened to {msat_to_sat(open_msat):,} sat: the channel "
+                                f"has {can_leave_sat:,} sat to spend again.")
         return None
-    wanted = max(floor, min(open_msat, round(spendable * rules.max_htlc_local_ratio)))
-    if announced > spendable and wanted < announced:
-        return ValveVerdict(Msat(wanted), f"HTLC limit lowered to {wanted // 1000:,} sat: only {spendable // 1000:,} "
-                            f"sat can leave; larger HTLCs would fail here.")
-    if wanted >= 2 * announced:
-        return ValveVerdict(Msat(wanted), f"HTLC limit raised to {wanted // 1000:,} sat: {spendable // 1000:,} sat "
-                            f"can leave now.")
+    wanted_msat = max(int(policy.min_htlc_msat), min(open_msat, round(can_leave_msat * rules.max_htlc_local_ratio)))
+    if announced_msat > can_leave_msat and wanted_msat < announced_msat:
+        return ValveVerdict(Msat(wanted_msat), f"HTLC limit lowered to {msat_to_sat(wanted_msat):,} sat: only "
+                            f"{can_leave_sat:,} sat can leave; larger HTLCs would fail here.")
+    if wanted_msat >= 2 * announced_msat:
+        return ValveVerdict(Msat(wanted_msat), f"HTLC limit raised to {msat_to_sat(wanted_msat):,} sat: "
+                            f"{can_leave_sat:,} sat can leave now.")
     return None

@@ -8,8 +8,7 @@ from typing import ClassVar
 from mcp_lightning.domain.context import ChannelContext
 from mcp_lightning.domain.decision import Score
 from mcp_lightning.heuristics.curves import clamp01
-
-BLOCKS_PER_DAY = 144
+from mcp_lightning.units import BLOCKS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from mcp_lightning.domain.decision import DecisionType
 from mcp_lightning.engine.plan import PlannedDecision, Verdict
+from mcp_lightning.units import msat_to_sat
 
 
 def channel_label(item: PlannedDecision) -> str:
@@ -41,7 +42,7 @@ def proposed_fee(item: PlannedDecision) -> str:
         text = f"{safety.proposed.base_fee_msat}/{safety.proposed.fee_rate_ppm}{mark}"
         limit = safety.proposed.max_htlc_msat
         if limit is not None and (d.current is None or limit != d.current.max_htlc_msat):
-            text += f", max HTLC {limit // 1000:,} sat"
+            text += f", max HTLC {msat_to_sat(limit):,} sat"
         parts.append(text)
     return "; ".join(parts) or "-"
 

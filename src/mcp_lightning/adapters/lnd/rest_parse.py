@@ -149,7 +149,7 @@ def _max_htlc_ceiling(record: JsonObject, capacity_sat: int) -> Msat | None:
         pending_msat = int_field(constraints, "max_pending_amt_msat")
     except FieldError as exc:
         raise exc.within("local_constraints") from None
-    return Msat(min(pending_msat, capacity_sat * 1000))
+    return Msat(min(pending_msat, sat_to_msat(capacity_sat)))
 
 
 def _pending_htlcs(record: JsonObject) -> tuple[PendingHtlc, ...]:
