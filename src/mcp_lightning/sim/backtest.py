@@ -7,7 +7,7 @@ strategy runs on its own clone of it, so differences between strategies come fro
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,44 +89,48 @@ def run_strategies(setting: Setting, scenario: Scenario, factories: Mapping[str,
     """Run each factory's strategy on every seed's world of a prepared scenario, and summarise.
 
     With ``jobs`` > 1 the seeds run in forked worker processes (the prepared setting and the
-    factories are inherited, not pickled); progress lines are then reported per finished seed.
+    factories reach them through the fork, not pickled); progress lines then come per finished
+    seed instead of per run.
     """
+    seeds = scenario.seeds
+    if jobs <= 1 or len(seeds) <= 1:
+        return _summarise_seeds(scenario, (_run_seed(setting, scenario, s, factories, progress) for s in seeds))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(seeds)), mp_context=multiprocessing.get_context("fork"),
+                             initializer=_adopt, initargs=(setting, scenario, factories)) as pool:
+        return _summarise_seeds(scenario, pool.map(_run_adopted_seed, seeds), progress)
+
+
+def _summarise_seeds(scenario: Scenario, per_seed: Iterable[tuple[list[RunRecord], str]],
+                     progress: Progress | None = None) -> BacktestResult:
+    """Gather each seed's records and world note, in seed order; report the runs when ``progress`` is given."""
     records: list[RunRecord] = []
     notes: list[str] = []
-    if jobs <= 1 or len(scenario.seeds) <= 1:
-        for seed in scenario.seeds:
-            seed_records, note = _run_seed(setting, scenario, seed, factories, progress)
-            records += seed_records
-            notes.append(note)
-        return summarise(scenario, records, notes)
-    global _SHARED
-    _SHARED = (setting, scenario, factories)
-    try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(scenario.seeds)),
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
-            for seed_records, note in pool.map(_run_shared_seed, scenario.seeds):
-                records += seed_records
-                notes.append(note)
-                if progress:
-                    for line in _progress_lines(scenario, seed_records):
-                        progress(line)
-    finally:
-        _SHARED = None
+    for seed_records, note in per_seed:
+        records += seed_records
+        notes.append(note)
+        if progress:
+            for record in seed_records:
+                progress(_progress_line(scenario, record))
     return summarise(scenario, records, notes)
 
 
-_SHARED: tuple[Setting, Scenario, Mapping[str, StrategyFactory]] | None = None
+_ADOPTED: tuple[Setting, Scenario, Mapping[str, StrategyFactory]] | None = None  # set in each worker only
 
 
-def _run_shared_seed(seed: int) -> tuple[list[RunRecord], str]:
-    assert _SHARED is not None, "set by run_strategies before the workers fork"
-    setting, scenario, factories = _SHARED
+def _adopt(setting: Setting, scenario: Scenario, factories: Mapping[str, StrategyFactory]) -> None:
+    global _ADOPTED
+    _ADOPTED = (setting, scenario, factories)
+
+
+def _run_adopted_seed(seed: int) -> tuple[list[RunRecord], str]:
+    assert _ADOPTED is not None, "set by the pool initializer"
+    setting, scenario, factories = _ADOPTED
     return _run_seed(setting, scenario, seed, factories, None)
 
 
-def _progress_lines(scenario: Scenario, records: Sequence[RunRecord]) -> list[str]:
-    return [f"{scenario.name} seed {r.seed} {r.strategy}: {r.fees_msat / 1000:,.0f} sat, {r.n_forwards} forwards"
-            for r in records]
+def _progress_line(scenario: Scenario, record: RunRecord) -> str:
+    return (f"{scenario.name} seed {record.seed} {record.strategy}: {record.fees_msat / 1000:,.0f} sat, "
+            f"{record.n_forwards} forwards")
 
 
 def _run_seed(setting: Setting, scenario: Scenario, seed: int, factories: Mapping[str, StrategyFactory],
@@ -139,8 +143,7 @@ def _run_seed(setting: Setting, scenario: Scenario, seed: int, factories: Mappin
         record = simulate(world, factory(), name)
         records.append(record)
         if progress:
-            for line in _progress_lines(scenario, [record]):
-                progress(line)
+            progress(_progress_line(scenario, record))
     return records, note
 
 

@@ -91,10 +91,10 @@ class Comparison:
         fee_gain: ``mean(fees) / mean(reference fees) - 1``.
         fee_gain_low: lower end of the 95 % interval of the mean paired gain per seed.
         fee_gain_high: upper end of it.
-        success_delta: mean paired difference of the success ratio (strategy - reference).
-        meets_target: fee_gain >= target and success_delta >= 0.
-        success_delta_low: lower end of the 95 % interval of the paired success-ratio difference.
+        success_delta: mean paired difference of the success ratio (strategy - reference), in [-1, 1].
+        success_delta_low: lower end of the 95 % interval of that paired difference.
         success_delta_high: upper end of it.
+        meets_target: fee_gain >= target and success_delta >= 0.
     """
 
     strategy: str
@@ -103,9 +103,9 @@ class Comparison:
     fee_gain_low: float
     fee_gain_high: float
     success_delta: float
+    success_delta_low: float
+    success_delta_high: float
     meets_target: bool
-    success_delta_low: float = 0.0
-    success_delta_high: float = 0.0
 
 
 def compare(strategy: Sequence[RunRecord], reference: Sequence[RunRecord], *, target: float = 0.15) -> Comparison:
@@ -118,7 +118,8 @@ def compare(strategy: Sequence[RunRecord], reference: Sequence[RunRecord], *, ta
     per_seed = [a["fees_sat"] / b["fees_sat"] - 1.0 for a, b in pairs if b["fees_sat"] > 0]
     spread = estimate(per_seed)
     success = estimate([a["success_ratio"] - b["success_ratio"] for a, b in pairs])
-    return Comparison(strategy[0].strategy if strategy else "", reference[0].strategy if reference else "", gain,
-                      spread.mean - spread.half_width, spread.mean + spread.half_width, success.mean,
-                      gain >= target and success.mean >= 0.0, success.mean - success.half_width,
-                      success.mean + success.half_width)
+    return Comparison(
+        strategy=strategy[0].strategy if strategy else "", reference=reference[0].strategy if reference else "",
+        fee_gain=gain, fee_gain_low=spread.mean - spread.half_width, fee_gain_high=spread.mean + spread.half_width,
+        success_delta=success.mean, success_delta_low=success.mean - success.half_width,
+        success_delta_high=success.mean + success.half_width, meets_target=gain >= target and success.mean >= 0.0)
