@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
@@ -65,12 +66,20 @@ def ours_factory(profile: str, config_path: Path | None = None, *, valve: bool =
     ``valve=False`` turns the liquidity valve off (``engine.valve``), so a backtest can show how much
     of the result is the valve and how much the fee rules.
 
+    The configuration is read once per process and profile: a backtest builds a fresh strategy for
+    every run, and the frozen configuration is shared (each run keeps its own state in ``Ours``).
+
     Raises:
         ConfigError: unknown profile or invalid configuration.
     """
-    from mcp_lightning.config import load_engine_config
-
-    config = load_engine_config(config_path, profile)
+    config = _engine_config(config_path, profile)
     if not valve:
         config = replace(config, valve=replace(config.valve, enabled=False))
     return Ours(config=config)
+
+
+@functools.lru_cache(maxsize=16)
+def _engine_config(config_path: Path | None, profile: str) -> EngineConfig:
+    from mcp_lightning.config import load_engine_config
+
+    return load_engine_config(config_path, profile)
